@@ -1,0 +1,221 @@
+"""ApiHandler: the request as an operation (STYLE "The request, end to end").
+
+prepare: operation id → route → body size → authenticate (401) → authorize (403) → `start`.
+The HTTP method then validates path, query and body (400) and calls `on_<method>`.
+Success goes through `ok`; every failure through `write_error`; `on_finish` closes
+anything left open.
+"""
+
+import json
+import logging
+import sqlite3
+
+import tornado.web
+
+import messages as msg
+from handlers import schema
+from handlers.operations import Operation, operation_id_from
+from handlers.responses import describe_error, envelope, set_security_headers
+from store.errors import AppError, Forbidden, Unauthorized
+
+log = logging.getLogger("seam.api")
+
+
+def _reject_duplicate_keys(pairs):
+    keys = set()
+    for key, _ in pairs:
+        if key in keys:
+            raise AppError(msg.DUPLICATE_JSON_KEY.format(key=key[:50]))
+        keys.add(key)
+    return dict(pairs)
+
+
+def bearer_token(header):
+    if not header or not header.strip():
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized(msg.TOKEN_INVALID)
+    return token.strip()
+
+
+@tornado.web.stream_request_body
+class ApiHandler(tornado.web.RequestHandler):
+    routes = {}
+
+    @property
+    def services(self):
+        return self.settings["seam"]
+
+    @property
+    def user(self):
+        return self.identity.user if self.identity else None
+
+    def set_default_headers(self):
+        set_security_headers(self)
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.set_header("Cache-Control", "no-store")
+        self.services.cors.allow(self)
+
+    async def prepare(self):
+        self.identity = None
+        self.op = None
+        self.change = None
+        self.effects = []
+        self.chunks, self.size, self.too_large = [], 0, False
+        self.operation_id = operation_id_from(self.request.headers.get("X-Operation-ID"))
+        self.set_header("X-Operation-ID", self.operation_id)
+        if self.request.method == "OPTIONS":
+            self.services.cors.preflight(self)
+            return
+        self.route = self.routes.get(self.request.method)
+        if self.route is None:
+            raise AppError(msg.METHOD_NOT_ALLOWED.format(method=self.request.method, path=self.request.path), 405)
+        length = self.request.headers.get("Content-Length", "0")
+        if length.isdigit() and int(length) > self.services.config["max_body_bytes"]:
+            raise AppError(msg.BODY_TOO_LARGE, 413)
+        await self._authenticate()
+        self._open_operation()
+
+    async def _authenticate(self):
+        header = self.request.headers.get("Authorization")
+        if self.route.guard == "public" and not (self.route.identifies and header):
+            return
+        token = bearer_token(header)
+        if token is None:
+            raise Unauthorized(msg.TOKEN_REQUIRED)
+        self.identity = await self.services.auth.identify(token)
+        if self.route.guard == "rbac" and not self.identity.can(self.route.permission):
+            raise Forbidden(msg.FORBIDDEN)
+
+    def _open_operation(self):
+        socket_id = self.request.headers.get("X-Socket-ID", "")[:128]
+        user_id = self.user.idUser if self.user else None
+        self.op = Operation(self.services.hub, self.route.operation, self.operation_id, socket_id, user_id)
+        self.op.start()
+
+    def data_received(self, chunk):
+        self.size += len(chunk)
+        if self.size > self.services.config["max_body_bytes"]:
+            self.too_large, self.chunks = True, []
+        elif not self.too_large:
+            self.chunks.append(chunk)
+
+    async def get(self, **params):
+        await self._run(params)
+
+    post = put = delete = get
+
+    async def options(self, **params):
+        self.finish()
+
+    async def _run(self, params):
+        if self.too_large:
+            raise AppError(msg.BODY_TOO_LARGE, 413)
+        self.params = {name: self._path_id(name, value) for name, value in params.items()}
+        self.query = self._parse_query() if self.route.query else None
+        self.body = (
+            schema.parse(self.route.body, self._json_body(), limits=self.services.config) if self.route.body else None
+        )
+        await getattr(self, f"on_{self.request.method.lower()}")()
+
+    @staticmethod
+    def _path_id(name, value):
+        if not schema.DIGITS.match(value):
+            raise AppError(msg.FIELD_TYPE.format(field=name, type="number"))
+        return int(value)
+
+    def _parse_query(self):
+        source = {}
+        for name in schema.rules(self.route.query):
+            values = self.request.query_arguments.get(name)
+            if values:
+                source[name] = values[-1].decode("utf-8", "replace")
+        return schema.parse(self.route.query, source, from_query=True, limits=self.services.config)
+
+    def _json_body(self):
+        raw = b"".join(self.chunks)
+        if not raw.strip():
+            return {}
+        try:
+            body = json.loads(raw, object_pairs_hook=_reject_duplicate_keys)
+        except (ValueError, RecursionError):
+            raise AppError(msg.MALFORMED_JSON) from None
+        if not isinstance(body, dict):
+            raise AppError(msg.BODY_NOT_OBJECT)
+        return body
+
+    def processing(self, message, data=None):
+        self.op.processing(message, data)
+
+    async def record(self, tx, message, data, *, before=None, after=None, subject=None):
+        """Write this operation's change row in the mutation's own transaction (SPEC §7)."""
+        self.change = await self.services.changes.record(
+            tx,
+            operation=self.route.operation,
+            operation_id=self.operation_id,
+            actor_id=self.user.idUser if self.user else None,
+            initiator=self.op.initiator,
+            message=message,
+            data=data,
+            before=before,
+            after=after,
+            subject=subject,
+        )
+
+    def refresh_sessions(self, user_ids=(), role_ids=()):
+        """After success: push session:changed to these users and to everyone holding these roles."""
+        hub = self.services.hub
+        self.effects.append(lambda: hub.session_changed(set(user_ids) | hub.users_in_roles(role_ids)))
+
+    def revoke_sessions(self, user_id, reason, keep_sid=None):
+        """After success: session:revoked to the user's sockets, then disconnect them."""
+        self.effects.append(lambda: self.services.hub.revoke(user_id, reason, keep_sid))
+
+    async def ok(self, data, message, status=200, meta=None, event_data=schema.UNSET):
+        """The one success path: success event, data:changed, session effects, then the response."""
+        self.op.success(message, data if event_data is schema.UNSET else event_data)
+        if self.change is not None:
+            change = self.change
+            payload = {
+                "operation": change.operation,
+                "message": change.message,
+                "data": change.data,
+                "initiatorSocketId": change.initiatorSocketId,
+                "operationId": change.operationId,
+                "seq": change.seq,
+                "at": change.at,
+            }
+            self.op.then(lambda: self.services.hub.data_changed(change, payload))
+        for effect in self.effects:
+            self.op.then(effect)
+        await self.op.drained()
+        self.set_status(status)
+        self.finish(envelope(True, message, data, meta))
+
+    def write_error(self, status_code, **kwargs):
+        error = kwargs.get("exc_info", (None, None, None))[1]
+        status, message, headers = describe_error(error, status_code, self.request)
+        self.set_header("X-Operation-ID", getattr(self, "operation_id", ""))
+        for name, value in headers.items():
+            self.set_header(name, value)
+        self.set_status(status)
+        if getattr(self, "op", None) is not None:
+            self.op.error(message)
+        self.finish(envelope(False, message))
+
+    def log_exception(self, typ, value, tb):
+        if isinstance(value, (AppError, tornado.web.HTTPError, sqlite3.IntegrityError)):
+            return
+        log.error(
+            "unexpected error in %s %s (operation %s)",
+            self.request.method,
+            self.request.path,
+            getattr(self, "operation_id", "-"),
+            exc_info=(typ, value, tb),
+        )
+
+    def on_finish(self):
+        op = getattr(self, "op", None)
+        if op is not None and not op.closed:
+            op.error(msg.INTERNAL_ERROR)

@@ -1,0 +1,38 @@
+"""/changes: the change feed a reconnecting client replays (SPEC §7)."""
+
+import attrs
+
+import messages as msg
+from handlers.base import ApiHandler
+from handlers.routing import Route, handler_routes
+from handlers.schema import number
+
+MAX_LIMIT = 500
+
+
+@attrs.frozen
+class ChangesQuery:
+    since: int = number(0, required=False)
+    limit: int = number(1, MAX_LIMIT, required=False)
+
+
+class ChangesHandler(ApiHandler):
+    routes = handler_routes(
+        Route(
+            "GET",
+            "/changes",
+            "auth",
+            "changes:fetchAll",
+            query=ChangesQuery,
+            summary="Changes after a seq that the caller may see, oldest first",
+        ),
+    )
+
+    async def on_get(self):
+        since, limit = self.query.since or 0, self.query.limit or 100
+        items, latest = await self.services.changes.since(since, limit, self.user.idUser, self.identity.can)
+        meta = {"since": since, "limit": limit, "latestSeq": latest}
+        await self.ok(items, msg.CHANGES_FETCHED, meta=meta, event_data={"count": len(items), **meta})
+
+
+HANDLERS = [ChangesHandler]

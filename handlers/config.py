@@ -1,0 +1,85 @@
+"""Every setting, declared once with its type, default and help (SPEC §8), and its checks.
+
+seam.py turns these into tornado.options (seam.conf, then SEAM_* environment, then flags);
+tests pass a plain dict, completed from the same defaults.
+"""
+
+import re
+
+import attrs
+
+from handlers.security import parse_duration
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
+
+
+@attrs.frozen
+class Setting:
+    name: str
+    default: object
+    type: type
+    help: str
+    multiple: bool = False
+
+
+SETTINGS = (
+    Setting("port", 3000, int, "TCP port to listen on"),
+    Setting("address", "127.0.0.1", str, "address to bind (0.0.0.0 for every interface)"),
+    Setting("db_path", "seam.db", str, "SQLite database file, created on first start"),
+    Setting("jwt_secret", "", str, "HS256 secret; empty = generated on first start and kept in the database"),
+    Setting("jwt_expires", "1h", str, "token lifetime: seconds or 30m, 1h, 7d"),
+    Setting("bcrypt_rounds", 12, int, "bcrypt cost factor (4-31)"),
+    Setting("password_min_length", 8, int, "minimum password length (max is 100)"),
+    Setting("cors_origins", [], str, "origins allowed to call the API and open sockets (comma-separated)", True),
+    Setting("open_registration", False, bool, "let anonymous visitors register (always with default_role)"),
+    Setting("default_role", "user", str, "role given to self-registered users"),
+    Setting("admin_email", "admin@seam.local", str, "email of the admin account created on first start"),
+    Setting("login_max_failures", 10, int, "failed logins per address or email before 429"),
+    Setting("login_window", "15m", str, "window for counting failed logins: seconds or 30m, 1h"),
+    Setting("change_retention", 10000, int, "change-feed rows kept; older 'since' values get 410"),
+    Setting("max_body_bytes", 1048576, int, "largest accepted request body, in bytes"),
+    Setting("static_path", "", str, "directory of the web console; empty = the bundled one"),
+    Setting("log_level", "info", str, "debug, info, warning or error"),
+)
+DEFAULTS = {s.name: s.default for s in SETTINGS}
+
+
+class ConfigError(Exception):
+    """A setting with a bad value; the message names it, in one line."""
+
+
+def _range(config, name, low, high):
+    value = config[name]
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ConfigError(f"invalid setting '{name}': {value!r} must be an integer from {low} to {high}")
+
+
+def validate(values):
+    """Complete a settings dict with defaults and check every value; raise ConfigError on the first bad one."""
+    unknown = set(values) - set(DEFAULTS)
+    if unknown:
+        raise ConfigError(f"unknown setting '{sorted(unknown)[0]}'")
+    config = {**DEFAULTS, **values}
+    _range(config, "port", 0, 65535)
+    _range(config, "bcrypt_rounds", 4, 31)
+    _range(config, "password_min_length", 1, 100)
+    _range(config, "login_max_failures", 1, 1_000_000)
+    _range(config, "change_retention", 1, 1_000_000_000)
+    _range(config, "max_body_bytes", 1024, 1024**3)
+    for name in ("jwt_expires", "login_window"):
+        try:
+            parse_duration(config[name])
+        except ValueError as error:
+            raise ConfigError(f"invalid setting '{name}': {error}") from None
+    if config["log_level"].lower() not in LOG_LEVELS:
+        raise ConfigError(f"invalid setting 'log_level': {config['log_level']!r} is not one of {', '.join(LOG_LEVELS)}")
+    if not EMAIL.match(config["admin_email"]):
+        raise ConfigError(f"invalid setting 'admin_email': {config['admin_email']!r} is not an email address")
+    if not config["db_path"]:
+        raise ConfigError("invalid setting 'db_path': must not be empty")
+    if not config["default_role"].strip():
+        raise ConfigError("invalid setting 'default_role': must not be empty")
+    if isinstance(config["cors_origins"], str):
+        config["cors_origins"] = [o.strip() for o in config["cors_origins"].split(",") if o.strip()]
+    return config

@@ -1,0 +1,65 @@
+"""Routes outside the operation model: health, the console's static files, the JSON 404."""
+
+import os
+
+import tornado.web
+
+import messages as msg
+from handlers.responses import describe_error, envelope, set_security_headers
+
+CONSOLE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+class JsonHandler(tornado.web.RequestHandler):
+    """Plain JSON responses in the envelope, with the security headers."""
+
+    def set_default_headers(self):
+        set_security_headers(self)
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.set_header("Cache-Control", "no-store")
+
+    def write_error(self, status_code, **kwargs):
+        write_json_error(self, status_code, kwargs)
+
+
+def write_json_error(handler, status_code, kwargs):
+    error = kwargs.get("exc_info", (None, None, None))[1]
+    status, message, headers = describe_error(error, status_code, handler.request)
+    for name, value in headers.items():
+        handler.set_header(name, value)
+    handler.set_header("Content-Type", "application/json; charset=UTF-8")
+    handler.set_status(status)
+    handler.finish(envelope(False, message))
+
+
+class HealthHandler(JsonHandler):
+    async def get(self):
+        await self.settings["seam"].db.fetchone("SELECT 1")
+        self.finish(envelope(True, msg.HEALTHY, {"status": "ok"}))
+
+    head = get
+
+
+class NotFoundHandler(JsonHandler):
+    """Last rule: any unknown route answers the JSON 404 envelope."""
+
+    def prepare(self):
+        raise tornado.web.HTTPError(404)
+
+
+class ConsoleHandler(tornado.web.StaticFileHandler):
+    """The bundled console; unknown files get the JSON 404, index.html gets a strict CSP."""
+
+    def set_default_headers(self):
+        set_security_headers(self)
+        self.set_header("Content-Security-Policy", CONSOLE_CSP)
+
+    def write_error(self, status_code, **kwargs):
+        write_json_error(self, status_code, kwargs)
+
+
+def static_root(configured):
+    return configured or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "static")

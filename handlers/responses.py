@@ -1,0 +1,55 @@
+"""The JSON envelope, security headers and the one exception → (status, message) mapping."""
+
+import json
+import logging
+import sqlite3
+
+import tornado.web
+
+import messages as msg
+from store.errors import AppError
+
+log = logging.getLogger("seam.api")
+
+HTTP_MESSAGES = {
+    400: msg.MALFORMED_JSON,
+    413: msg.BODY_TOO_LARGE,
+}
+
+
+def envelope(success, message, data=None, meta=None):
+    body = {"success": success, "message": message}
+    if success:
+        body["data"] = data
+        if meta is not None:
+            body["meta"] = meta
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def set_security_headers(handler):
+    handler.clear_header("Server")
+    handler.set_header("X-Content-Type-Options", "nosniff")
+    handler.set_header("X-Frame-Options", "DENY")
+    handler.set_header("Referrer-Policy", "no-referrer")
+
+
+def describe_error(error, status_code, request):
+    """Any exception → (status, client-safe message, extra headers); internals never leak."""
+    if isinstance(error, AppError):
+        return error.status, error.message, error.headers
+    if isinstance(error, sqlite3.IntegrityError):
+        text = str(error)
+        if "UNIQUE" in text:
+            return 409, msg.DUPLICATE_RECORD, {}
+        if "FOREIGN KEY" in text and request.method == "DELETE":
+            return 409, msg.STILL_REFERENCED, {}
+        return 400, msg.MISSING_REFERENCE, {}
+    if isinstance(error, tornado.web.HTTPError) or (error is None and status_code < 500):
+        status = error.status_code if error is not None else status_code
+        if status == 404:
+            return 404, msg.ROUTE_NOT_FOUND.format(method=request.method, path=request.path), {}
+        if status == 405:
+            return 405, msg.METHOD_NOT_ALLOWED.format(method=request.method, path=request.path), {}
+        if status < 500:
+            return status, HTTP_MESSAGES.get(status, msg.MALFORMED_JSON), {}
+    return 500, msg.INTERNAL_ERROR, {}

@@ -1,0 +1,72 @@
+"""/roles: list, create, rename/describe, delete."""
+
+import attrs
+
+import messages as msg
+from handlers.base import ApiHandler
+from handlers.routing import Route, handler_routes
+from handlers.schema import given, text
+from store.errors import ValidationError
+
+
+@attrs.frozen
+class RoleBody:
+    roleName: str = text(2, 50)
+    description: str = text(max_len=255, required=False, nullable=True)
+
+
+@attrs.frozen
+class RoleUpdateBody:
+    roleName: str = text(2, 50, required=False)
+    description: str = text(max_len=255, required=False, nullable=True)
+
+
+class RolesHandler(ApiHandler):
+    routes = handler_routes(
+        Route("GET", "/roles", "auth", "roles:fetchAll", summary="Every role"),
+        Route("POST", "/roles", "rbac", "roles:create", True, RoleBody, summary="Create a role"),
+    )
+
+    async def on_get(self):
+        roles = await self.services.roles.all()
+        await self.ok([r.public() for r in roles], msg.ROLES_FETCHED, event_data={"count": len(roles)})
+
+    async def on_post(self):
+        self.processing(msg.OP_SAVING)
+        description = self.body.description or None
+        async with self.services.db.transaction() as tx:
+            role = await self.services.roles.create(tx, self.body.roleName, description)
+            await self.record(tx, msg.ROLE_CREATED, role.public(), after=role.public())
+        await self.ok(role.public(), msg.ROLE_CREATED, 201)
+
+
+class RoleHandler(ApiHandler):
+    routes = handler_routes(
+        Route("PUT", "/roles/:idRole", "rbac", "roles:update", True, RoleUpdateBody, summary="Edit a role"),
+        Route("DELETE", "/roles/:idRole", "rbac", "roles:delete", True, summary="Delete a role no user holds"),
+    )
+
+    async def on_put(self):
+        role_id, fields = self.params["idRole"], given(self.body)
+        if not fields:
+            raise ValidationError(msg.NOTHING_TO_UPDATE)
+        self.processing(msg.OP_CHECKING)
+        async with self.services.db.transaction() as tx:
+            before = await self.services.roles.require(role_id, tx)
+            self.processing(msg.OP_SAVING)
+            after = await self.services.roles.update(tx, role_id, fields)
+            await self.record(tx, msg.ROLE_UPDATED, after.public(), before=before.public(), after=after.public())
+        self.refresh_sessions(role_ids={role_id})
+        await self.ok(after.public(), msg.ROLE_UPDATED)
+
+    async def on_delete(self):
+        role_id = self.params["idRole"]
+        self.processing(msg.OP_CHECKING)
+        async with self.services.db.transaction() as tx:
+            before = await self.services.roles.require(role_id, tx)
+            await self.services.roles.delete(tx, role_id)
+            await self.record(tx, msg.ROLE_DELETED, {"idRole": role_id}, before=before.public())
+        await self.ok(None, msg.ROLE_DELETED, event_data={"idRole": role_id})
+
+
+HANDLERS = [RolesHandler, RoleHandler]

@@ -1,0 +1,50 @@
+"""The route table: one `Route` per method and path, the single source of truth.
+
+From each entry come Tornado's URL regex, the permission name (`"<METHOD> /api/v1/<pattern>"`,
+exactly as the original built it), the guard, the operation and whether it mutates,
+the request schemas and the OpenAPI document.
+"""
+
+import re
+
+import attrs
+
+API_PREFIX = "/api/v1"
+GUARDS = ("public", "auth", "rbac")
+PARAM = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@attrs.frozen
+class Route:
+    method: str
+    pattern: str
+    guard: str = attrs.field(validator=attrs.validators.in_(GUARDS))
+    operation: str | None
+    mutating: bool = False
+    body: type | None = None
+    query: type | None = None
+    summary: str = ""
+    # Public routes that still identify a caller when a token is sent (POST /auth/register).
+    identifies: bool = False
+    # Mutating routes that change only the caller's own credentials write no feed row (auth:password).
+    broadcast: bool = True
+
+    @property
+    def permission(self):
+        return f"{self.method} {API_PREFIX}{self.pattern}"
+
+    @property
+    def params(self):
+        return PARAM.findall(self.pattern)
+
+
+def regex(pattern):
+    """'/users/:id' → Tornado URL regex with a named group per parameter."""
+    return API_PREFIX + PARAM.sub(lambda m: f"(?P<{m.group(1)}>[^/]+)", pattern) + "/?"
+
+
+def handler_routes(*routes):
+    """Index a handler's routes by HTTP method; all must share one pattern."""
+    patterns = {r.pattern for r in routes}
+    assert len(patterns) == 1, f"one pattern per handler, got {patterns}"
+    return {r.method: r for r in routes}

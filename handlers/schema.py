@@ -1,0 +1,142 @@
+"""Request schemas as attrs classes: the field rules validate input and feed the OpenAPI document.
+
+Each field carries a `Rule` in its metadata; `parse` checks every field, collects every
+message (SPEC §5 wording) and builds the instance. Fields left out stay UNSET, so partial
+updates write only what the client sent; unknown fields are dropped.
+"""
+
+import re
+
+import attrs
+
+import messages as msg
+from store.errors import ValidationError
+
+UNSET = type("Unset", (), {"__repr__": lambda self: "UNSET", "__bool__": lambda self: False})()
+EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
+DIGITS = re.compile(r"^[0-9]{1,18}$")
+MAX_INT = 2**53 - 1
+
+
+@attrs.frozen
+class Rule:
+    kind: str  # string | number | flag
+    required: bool = True
+    min_len: int | str | None = None  # a str names a setting (e.g. password_min_length)
+    max_len: int | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    pattern: object = None
+    nullable: bool = False
+    strip: bool = True
+    description: str = ""
+
+
+def _field(rule):
+    return attrs.field(default=UNSET, metadata={"rule": rule})
+
+
+def text(min_len=None, max_len=None, required=True, pattern=None, nullable=False, strip=True, description=""):
+    return _field(
+        Rule(
+            "string",
+            required,
+            min_len,
+            max_len,
+            pattern=pattern,
+            nullable=nullable,
+            strip=strip,
+            description=description,
+        )
+    )
+
+
+def number(minimum=1, maximum=MAX_INT, required=True, description=""):
+    return _field(Rule("number", required, minimum=minimum, maximum=maximum, description=description))
+
+
+def flag(required=True, description=""):
+    """0/1 or true/false, stored as 0/1 (isActive)."""
+    return _field(Rule("flag", required, description=description))
+
+
+def rules(cls):
+    return {f.name: f.metadata["rule"] for f in attrs.fields(cls)}
+
+
+def given(instance):
+    """The fields the client actually sent."""
+    return {k: v for k, v in attrs.asdict(instance).items() if v is not UNSET}
+
+
+def _check_string(name, rule, value, limits):
+    if not isinstance(value, str):
+        return None, msg.FIELD_TYPE.format(field=name, type="string")
+    if rule.strip:
+        value = value.strip()
+    min_len = limits[rule.min_len] if isinstance(rule.min_len, str) else rule.min_len
+    if min_len is not None and len(value) < min_len:
+        return None, msg.FIELD_MIN_LENGTH.format(field=name, n=min_len)
+    if rule.max_len is not None and len(value) > rule.max_len:
+        return None, msg.FIELD_MAX_LENGTH.format(field=name, n=rule.max_len)
+    if rule.pattern is not None and not rule.pattern.match(value):
+        return None, msg.FIELD_FORMAT.format(field=name)
+    if "\x00" in value:
+        return None, msg.FIELD_FORMAT.format(field=name)
+    return value, None
+
+
+def _check_number(name, rule, value, from_query):
+    if from_query and isinstance(value, str):
+        if not DIGITS.match(value):
+            return None, msg.FIELD_TYPE.format(field=name, type="number")
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None, msg.FIELD_TYPE.format(field=name, type="number")
+    if isinstance(value, float):
+        if not value.is_integer():
+            return None, msg.FIELD_FORMAT.format(field=name)
+        value = int(value)
+    if rule.minimum is not None and value < rule.minimum:
+        return None, msg.FIELD_MIN.format(field=name, n=rule.minimum)
+    if rule.maximum is not None and value > rule.maximum:
+        return None, msg.FIELD_MAX.format(field=name, n=rule.maximum)
+    return value, None
+
+
+def _check_flag(name, value):
+    if value is True or value is False:
+        return int(value), None
+    if isinstance(value, int) and value in (0, 1):
+        return value, None
+    return None, msg.FIELD_TYPE.format(field=name, type="boolean")
+
+
+def check(name, rule, value, from_query=False, limits=None):
+    """(clean value, None) or (None, message) for one present, non-null value."""
+    if rule.kind == "string":
+        return _check_string(name, rule, value, limits or {})
+    if rule.kind == "number":
+        return _check_number(name, rule, value, from_query)
+    return _check_flag(name, value)
+
+
+def parse(cls, source, from_query=False, limits=None):
+    """Validate `source` (a dict) against `cls`; raise one ValidationError listing every problem."""
+    values, errors = {}, []
+    for name, rule in rules(cls).items():
+        if name not in source or (source[name] is None and not rule.nullable):
+            if rule.required:
+                errors.append(msg.FIELD_REQUIRED.format(field=name))
+            continue
+        if source[name] is None:
+            values[name] = None
+            continue
+        value, error = check(name, rule, source[name], from_query, limits)
+        if error:
+            errors.append(error)
+        else:
+            values[name] = value
+    if errors:
+        raise ValidationError(". ".join(errors))
+    return cls(**values)

@@ -1,0 +1,105 @@
+"""The shared services of one SEAM instance, reached by handlers through `self.settings['seam']`."""
+
+import asyncio
+import logging
+import secrets
+
+import tornado.ioloop
+
+from handlers.cors import Cors
+from handlers.realtime import RealtimeHub
+from handlers.security import Authenticator, LoginThrottle, Passwords, Tokens, parse_duration, temporary_password
+from store import seed
+from store.cache import AuthCache
+from store.changes import ChangeRepository
+from store.db import Database
+from store.permissions import PermissionRepository
+from store.roles import RoleRepository
+from store.settings import SettingsRepository
+from store.sidebar import SidebarRepository
+from store.users import UserRepository
+
+log = logging.getLogger("seam")
+EXTERNAL_CHECK_MS = 1000
+
+
+class Services:
+    def __init__(self, config, catalog):
+        self.config = config
+        self.catalog = catalog
+        self.db = Database(config["db_path"])
+        self.cache = AuthCache(self.db)
+        self.users = UserRepository(self.db, self.cache)
+        self.roles = RoleRepository(self.db, self.cache)
+        self.permissions = PermissionRepository(self.db, self.cache, self.users)
+        self.sidebar = SidebarRepository(self.db)
+        self.changes = ChangeRepository(self.db, config["change_retention"])
+        self.stored_settings = SettingsRepository(self.db)
+        self.passwords = Passwords(config["bcrypt_rounds"])
+        self.throttle = LoginThrottle(config["login_max_failures"], parse_duration(config["login_window"]))
+        self.cors = Cors(config["cors_origins"])
+        self.tokens = None
+        self.auth = Authenticator(None, self.cache)
+        self.hub = RealtimeHub(self.auth, self.cache, config["cors_origins"], self.session_view)
+        self.admin_password = None
+        self.watcher = None
+        self.data_version = None
+
+    async def start(self, admin_password=None):
+        """Open and migrate the database, seed on first start, load the JWT secret."""
+        await self.db.open()
+        if not await seed.is_seeded(self.db):
+            password = admin_password or temporary_password()
+            digest = await self.passwords.hash(password)
+            await seed.seed(self.db, self.catalog, self.config["admin_email"], digest, not admin_password)
+            if not admin_password:
+                self.admin_password = password
+        else:
+            await seed.add_missing_permissions(self.db, await self.permissions.missing_from(self.catalog))
+        self.tokens = Tokens(await self._jwt_secret(), self.config["jwt_expires"])
+        self.auth.tokens = self.tokens
+        self.data_version = await self.db.data_version()
+        self.watcher = tornado.ioloop.PeriodicCallback(self._check_external_changes, EXTERNAL_CHECK_MS)
+        self.watcher.start()
+        return self
+
+    async def _jwt_secret(self):
+        if self.config["jwt_secret"]:
+            return self.config["jwt_secret"]
+        secret = await self.stored_settings.get("jwt_secret")
+        if secret is None:
+            secret = secrets.token_urlsafe(48)
+            async with self.db.transaction() as tx:
+                await self.stored_settings.put(tx, "jwt_secret", secret)
+        return secret
+
+    async def _check_external_changes(self):
+        """Another process (a maintenance subcommand) committed: drop the auth cache."""
+        try:
+            version = await self.db.data_version()
+        except Exception:  # the database is closing
+            return
+        if version != self.data_version:
+            self.data_version = version
+            self.cache.forget_all()
+
+    async def session_view(self, user_id):
+        """{user, permissions, sidebarItems} as login, /auth/me and session:changed return them."""
+        user = await self.users.get(user_id)
+        if user is None:
+            return None
+        permissions = await self.permissions.of_role(user.roleId)
+        items = await self.sidebar.of_role(user.roleId)
+        return {
+            "user": user.public(),
+            "permissions": [p.nameUri for p in permissions],
+            "sidebarItems": [i.public() for i in items],
+        }
+
+    async def stop(self):
+        if self.watcher is not None:
+            self.watcher.stop()
+        await self.hub.close()
+        await self.db.close()
+        self.passwords.close()
+        await asyncio.sleep(0)

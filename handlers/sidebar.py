@@ -1,0 +1,117 @@
+"""/sidebar: the caller's menu, every item with its roles, item CRUD and per-role assignment."""
+
+import attrs
+
+import messages as msg
+from handlers.base import ApiHandler
+from handlers.routing import Route, handler_routes
+from handlers.schema import given, text
+from store.errors import ValidationError
+
+
+@attrs.frozen
+class ItemBody:
+    nameItem: str = text(1, 100)
+    iconItem: str = text(max_len=50, required=False, nullable=True)
+    route: str = text(max_len=100, required=False, nullable=True)
+
+
+@attrs.frozen
+class ItemUpdateBody:
+    nameItem: str = text(1, 100, required=False)
+    iconItem: str = text(max_len=50, required=False, nullable=True)
+    route: str = text(max_len=100, required=False, nullable=True)
+
+
+class SidebarHandler(ApiHandler):
+    routes = handler_routes(
+        Route("GET", "/sidebar", "auth", "sidebar:fetchByRole", summary="The caller's menu"),
+        Route("POST", "/sidebar", "rbac", "sidebar:create", True, ItemBody, summary="Create a menu item"),
+    )
+
+    async def on_get(self):
+        items = await self.services.sidebar.of_role(self.user.roleId)
+        await self.ok([i.public() for i in items], msg.SIDEBAR_FETCHED, event_data={"count": len(items)})
+
+    async def on_post(self):
+        fields = {"iconItem": None, "route": None, **given(self.body)}
+        self.processing(msg.OP_SAVING)
+        async with self.services.db.transaction() as tx:
+            item = await self.services.sidebar.create(tx, fields["nameItem"], fields["iconItem"], fields["route"])
+            await self.record(tx, msg.SIDEBAR_CREATED, item.public(True), after=item.public(True))
+        await self.ok(item.public(True), msg.SIDEBAR_CREATED, 201)
+
+
+class SidebarItemsHandler(ApiHandler):
+    routes = handler_routes(
+        Route("GET", "/sidebar/items", "rbac", "sidebar:fetchAll", summary="Every menu item with its roles"),
+    )
+
+    async def on_get(self):
+        items = await self.services.sidebar.all_with_roles()
+        await self.ok([i.public(True) for i in items], msg.SIDEBAR_FETCHED, event_data={"count": len(items)})
+
+
+class SidebarItemHandler(ApiHandler):
+    routes = handler_routes(
+        Route("PUT", "/sidebar/:idItem", "rbac", "sidebar:update", True, ItemUpdateBody, summary="Edit an item"),
+        Route("DELETE", "/sidebar/:idItem", "rbac", "sidebar:delete", True, summary="Delete an item"),
+    )
+
+    async def on_put(self):
+        item_id, fields = self.params["idItem"], given(self.body)
+        if not fields:
+            raise ValidationError(msg.NOTHING_TO_UPDATE)
+        self.processing(msg.OP_CHECKING)
+        async with self.services.db.transaction() as tx:
+            before = await self.services.sidebar.require(item_id, tx)
+            after = await self.services.sidebar.update(tx, item_id, fields)
+            await self.record(
+                tx, msg.SIDEBAR_UPDATED, after.public(True), before=before.public(True), after=after.public(True)
+            )
+        self.refresh_sessions(role_ids=set(after.roles))
+        await self.ok(after.public(True), msg.SIDEBAR_UPDATED)
+
+    async def on_delete(self):
+        item_id = self.params["idItem"]
+        self.processing(msg.OP_CHECKING)
+        async with self.services.db.transaction() as tx:
+            before = await self.services.sidebar.require(item_id, tx)
+            await self.services.sidebar.delete(tx, item_id)
+            await self.record(tx, msg.SIDEBAR_DELETED, {"idItem": item_id}, before=before.public(True))
+        self.refresh_sessions(role_ids=set(before.roles))
+        await self.ok(None, msg.SIDEBAR_DELETED, event_data={"idItem": item_id})
+
+
+class SidebarAssignmentHandler(ApiHandler):
+    routes = handler_routes(
+        Route(
+            "POST", "/sidebar/:idItem/role/:idRole", "rbac", "sidebar:assign", True, summary="Show an item to a role"
+        ),
+        Route(
+            "DELETE",
+            "/sidebar/:idItem/role/:idRole",
+            "rbac",
+            "sidebar:unassign",
+            True,
+            summary="Hide an item from a role",
+        ),
+    )
+
+    async def on_post(self):
+        await self._change(self.services.sidebar.assign, msg.SIDEBAR_ASSIGNED, 201, "after")
+
+    async def on_delete(self):
+        await self._change(self.services.sidebar.unassign, msg.SIDEBAR_UNASSIGNED, 200, "before")
+
+    async def _change(self, action, message, status, state):
+        item_id, role_id = self.params["idItem"], self.params["idRole"]
+        self.processing(msg.OP_SAVING)
+        async with self.services.db.transaction() as tx:
+            link = await action(tx, item_id, role_id)
+            await self.record(tx, message, link, **{state: link})
+        self.refresh_sessions(role_ids={role_id})
+        await self.ok(link, message, status)
+
+
+HANDLERS = [SidebarItemsHandler, SidebarAssignmentHandler, SidebarItemHandler, SidebarHandler]

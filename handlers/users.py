@@ -1,0 +1,164 @@
+"""/users: list, read, create, edit, enable/disable, reset password, delete."""
+
+import attrs
+
+import messages as msg
+from handlers.auth import RegisterBody, create_user
+from handlers.base import ApiHandler
+from handlers.routing import Route, handler_routes
+from handlers.schema import EMAIL, flag, given, number, text
+from handlers.security import temporary_password
+from store.errors import ValidationError
+
+
+@attrs.frozen
+class UsersQuery:
+    page: int = number(required=False)
+    limit: int = number(1, 200, required=False)
+    q: str = text(max_len=100, required=False)
+
+
+@attrs.frozen
+class UserUpdateBody:
+    full_name: str = text(2, 100, required=False)
+    email: str = text(max_len=100, pattern=EMAIL, required=False)
+    roleId: int = number(required=False)
+    password: str = text("password_min_length", 100, required=False, strip=False)
+
+
+@attrs.frozen
+class UserStateBody:
+    isActive: int = flag()
+
+
+class UsersHandler(ApiHandler):
+    routes = handler_routes(
+        Route("GET", "/users", "rbac", "users:fetchAll", query=UsersQuery, summary="Users, paged and searchable"),
+        Route("POST", "/users", "rbac", "users:create", True, RegisterBody, summary="Create a user"),
+    )
+
+    async def on_get(self):
+        query = self.query
+        page, limit = query.page or 1, query.limit or 50
+        self.processing(msg.OP_QUERYING)
+        users, total = await self.services.users.page(page, limit, query.q or None)
+        meta = {"page": page, "limit": limit, "total": total}
+        await self.ok(
+            [u.public() for u in users], msg.USERS_FETCHED, meta=meta, event_data={"count": len(users), **meta}
+        )
+
+    async def on_post(self):
+        await create_user(self, self.body, self.body.roleId, msg.USER_CREATED)
+
+
+class UserHandler(ApiHandler):
+    routes = handler_routes(
+        Route("GET", "/users/:id", "rbac", "users:fetchOne", summary="One user"),
+        Route("PUT", "/users/:id", "rbac", "users:update", True, UserUpdateBody, summary="Edit a user"),
+        Route("DELETE", "/users/:id", "rbac", "users:delete", True, summary="Delete a user"),
+    )
+
+    async def on_get(self):
+        user = await self.services.users.require(self.params["id"])
+        await self.ok(user.public(), msg.USER_FETCHED, event_data={"idUser": user.idUser})
+
+    async def on_put(self):
+        services, user_id = self.services, self.params["id"]
+        fields = given(self.body)
+        password = fields.pop("password", None)
+        if not fields and password is None:
+            raise ValidationError(msg.NOTHING_TO_UPDATE)
+        self.processing(msg.OP_CHECKING)
+        await services.users.require(user_id)
+        digest = None
+        if password is not None:
+            self.processing(msg.OP_HASHING)
+            digest = await services.passwords.hash(password)
+        self.processing(msg.OP_SAVING)
+        async with services.db.transaction() as tx:
+            before = await services.users.require(user_id, tx)
+            after = await services.users.update(tx, user_id, fields, digest)
+            await self.record(
+                tx, msg.USER_UPDATED, after.public(), before=before.public(), after=after.public(), subject=user_id
+            )
+        if digest is not None:
+            self.revoke_sessions(user_id, msg.REVOKED_PASSWORD_CHANGED)
+        else:
+            self.refresh_sessions([user_id])
+        await self.ok(after.public(), msg.USER_UPDATED)
+
+    async def on_delete(self):
+        services, user_id = self.services, self.params["id"]
+        self.processing(msg.OP_CHECKING)
+        async with services.db.transaction() as tx:
+            before = await services.users.require(user_id, tx)
+            await services.users.delete(tx, user_id)
+            await self.record(tx, msg.USER_DELETED, {"idUser": user_id}, before=before.public(), subject=user_id)
+        self.revoke_sessions(user_id, msg.REVOKED_DELETED)
+        await self.ok(None, msg.USER_DELETED, event_data={"idUser": user_id})
+
+
+class UserStateHandler(ApiHandler):
+    routes = handler_routes(
+        Route(
+            "PUT",
+            "/users/:id/state",
+            "rbac",
+            "users:update",
+            True,
+            UserStateBody,
+            summary="Enable or disable a user (only isActive is written)",
+        ),
+    )
+
+    async def on_put(self):
+        services, user_id, active = self.services, self.params["id"], self.body.isActive
+        message = msg.USER_ACTIVATED if active else msg.USER_DEACTIVATED
+        self.processing(msg.OP_CHECKING)
+        async with services.db.transaction() as tx:
+            before = await services.users.require(user_id, tx)
+            self.processing(msg.OP_SAVING)
+            after = await services.users.set_active(tx, user_id, active)
+            await self.record(
+                tx, message, after.public(), before=before.public(), after=after.public(), subject=user_id
+            )
+        if not active:
+            self.revoke_sessions(user_id, msg.REVOKED_DISABLED)
+        await self.ok(after.public(), message)
+
+
+class UserPasswordResetHandler(ApiHandler):
+    routes = handler_routes(
+        Route(
+            "PUT",
+            "/users/:id/resetPassword",
+            "rbac",
+            "users:update",
+            True,
+            summary="Give a user a random temporary password (shown once)",
+        ),
+    )
+
+    async def on_put(self):
+        services, user_id = self.services, self.params["id"]
+        self.processing(msg.OP_CHECKING)
+        await services.users.require(user_id)
+        password = temporary_password()
+        self.processing(msg.OP_HASHING)
+        digest = await services.passwords.hash(password)
+        async with services.db.transaction() as tx:
+            before = await services.users.require(user_id, tx)
+            after = await services.users.set_password(tx, user_id, digest, must_change=1)
+            await self.record(
+                tx,
+                msg.USER_PASSWORD_RESET,
+                after.public(),
+                before=before.public(),
+                after=after.public(),
+                subject=user_id,
+            )
+        self.revoke_sessions(user_id, msg.REVOKED_PASSWORD_RESET)
+        await self.ok({"temporaryPassword": password}, msg.USER_PASSWORD_RESET, event_data={"idUser": user_id})
+
+
+HANDLERS = [UsersHandler, UserPasswordResetHandler, UserStateHandler, UserHandler]

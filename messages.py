@@ -1,0 +1,110 @@
+"""Every message a user can see, in one place (Spanish, as the original service)."""
+
+# Generic errors
+INTERNAL_ERROR = "Error interno del servidor"
+ROUTE_NOT_FOUND = "Ruta {method} {path} no encontrada"
+METHOD_NOT_ALLOWED = "Método {method} no permitido en {path}"
+MALFORMED_JSON = "El cuerpo de la solicitud no es un JSON válido"
+BODY_NOT_OBJECT = "El cuerpo de la solicitud debe ser un objeto JSON"
+DUPLICATE_JSON_KEY = "El cuerpo de la solicitud contiene la clave '{key}' repetida"
+BODY_TOO_LARGE = "El cuerpo de la solicitud excede el tamaño máximo permitido"
+NOTHING_TO_UPDATE = "Debe enviar al menos un campo para actualizar"
+DUPLICATE_RECORD = "El registro ya existe (valor duplicado)"
+MISSING_REFERENCE = "Referencia a un registro inexistente"
+STILL_REFERENCED = "No se puede eliminar: existen registros relacionados"
+INVALID_OPERATION_ID = "'X-Operation-ID' tiene un formato inválido"
+RATE_LIMITED = "Demasiados intentos fallidos, intenta de nuevo más tarde"
+
+# Validation (joined by ". ")
+FIELD_REQUIRED = "'{field}' es requerido"
+FIELD_TYPE = "'{field}' debe ser de tipo {type}"
+FIELD_MIN_LENGTH = "'{field}' debe tener al menos {n} caracteres"
+FIELD_MAX_LENGTH = "'{field}' no debe exceder {n} caracteres"
+FIELD_MIN = "'{field}' debe ser mayor o igual a {n}"
+FIELD_MAX = "'{field}' debe ser menor o igual a {n}"
+FIELD_FORMAT = "'{field}' tiene un formato inválido"
+
+# Authentication and authorization
+TOKEN_REQUIRED = "Token requerido"
+TOKEN_INVALID = "Token inválido o expirado"
+SOCKET_TOKEN_REQUIRED = "Token requerido para conectarse"
+BAD_CREDENTIALS = "Credenciales inválidas"
+USER_INACTIVE = "Usuario inactivo, contactate con el administrador"
+FORBIDDEN = "No tienes permisos para acceder a este recurso"
+REGISTRATION_CLOSED = "El registro público está deshabilitado"
+WRONG_CURRENT_PASSWORD = "La contraseña actual es incorrecta"
+SAME_PASSWORD = "La nueva contraseña debe ser distinta de la actual"
+LOCKOUT = "Operación rechazada: dejaría el sistema sin ningún administrador activo capaz de asignar permisos"
+
+# Auth successes
+REGISTERED = "Usuario registrado exitosamente"
+LOGGED_IN = "Login exitoso"
+SESSION_INFO = "Sesión obtenida exitosamente"
+TOKEN_REFRESHED = "Token renovado exitosamente"
+PASSWORD_CHANGED = "Contraseña actualizada exitosamente"
+
+# Users
+USERS_FETCHED = "Usuarios obtenidos exitosamente"
+USER_FETCHED = "Usuario obtenido exitosamente"
+USER_CREATED = "Usuario creado exitosamente"
+USER_UPDATED = "Usuario actualizado exitosamente"
+USER_ACTIVATED = "Usuario activado exitosamente"
+USER_DEACTIVATED = "Usuario desactivado exitosamente"
+USER_PASSWORD_RESET = "Contraseña restablecida exitosamente"
+USER_DELETED = "Usuario eliminado exitosamente"
+USER_NOT_FOUND = "Usuario con id {id} no encontrado"
+EMAIL_IN_USE = "El correo ya está en uso por otro usuario"
+
+# Roles
+ROLES_FETCHED = "Roles obtenidos exitosamente"
+ROLE_CREATED = "Rol creado exitosamente"
+ROLE_UPDATED = "Rol actualizado exitosamente"
+ROLE_DELETED = "Rol eliminado exitosamente"
+ROLE_NOT_FOUND = "Rol con id {id} no encontrado"
+ROLE_EXISTS = "El rol '{name}' ya existe"
+ROLE_IN_USE = "No se puede eliminar el rol porque tiene usuarios asignados"
+
+# Permissions
+PERMISSIONS_FETCHED = "Permisos obtenidos exitosamente"
+PERMISSION_CREATED = "Permiso registrado exitosamente"
+PERMISSION_ASSIGNED = "Permiso asignado exitosamente"
+PERMISSION_ALREADY_ASSIGNED = "El permiso ya estaba asignado a este rol"
+PERMISSION_UNASSIGNED = "Permiso desasignado exitosamente"
+PERMISSION_DELETED = "Permiso eliminado exitosamente"
+PERMISSION_EXISTS = "El permiso ya se encuentra registrado."
+PERMISSION_NOT_FOUND = "Permiso con id {id} no encontrado"
+PERMISSION_URI_NOT_FOUND = "No se encontraron permisos para '{uri}'"
+PERMISSION_NOT_ASSIGNED = "El permiso no está asignado a este rol"
+
+# Sidebar
+SIDEBAR_FETCHED = "Items del menú obtenidos exitosamente"
+SIDEBAR_CREATED = "Item del menú creado exitosamente"
+SIDEBAR_UPDATED = "Item del menú actualizado exitosamente"
+SIDEBAR_DELETED = "Item del menú eliminado exitosamente"
+SIDEBAR_ASSIGNED = "Item asignado al rol exitosamente"
+SIDEBAR_UNASSIGNED = "Item desasignado del rol exitosamente"
+SIDEBAR_NOT_FOUND = "Item con id {id} no encontrado"
+SIDEBAR_ALREADY_ASSIGNED = "El item ya está asignado a este rol"
+SIDEBAR_NOT_ASSIGNED = "El item no está asignado a este rol"
+
+# Change feed
+CHANGES_FETCHED = "Cambios obtenidos exitosamente"
+CHANGES_GONE = "El historial solicitado ya no está disponible; recarga los datos"
+
+# Health
+HEALTHY = "OK"
+
+# Operation lifecycle (operation:progress)
+OP_START = "Iniciando operación {operation}..."
+OP_VALIDATING = "Validando datos..."
+OP_CHECKING = "Verificando existencia del registro..."
+OP_HASHING = "Procesando contraseña..."
+OP_SAVING = "Guardando cambios..."
+OP_QUERYING = "Consultando datos..."
+
+# session:revoked reasons
+REVOKED_DISABLED = "disabled"
+REVOKED_DELETED = "deleted"
+REVOKED_PASSWORD_RESET = "password_reset"
+REVOKED_PASSWORD_CHANGED = "password_changed"
+REVOKED_EXPIRED = "expired"

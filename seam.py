@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""SEAM: composition root. Settings (seam.conf, SEAM_* environment, flags), the server, subcommands."""
+
+import asyncio
+import gc
+import logging
+import os
+import signal
+import sqlite3
+import sys
+
+import tornado.httpserver
+import tornado.options
+
+from handlers import ROUTE_TABLE, make_app, permission_catalog
+from handlers.config import SETTINGS, ConfigError, validate
+from handlers.security import temporary_password
+from handlers.services import Services
+from store.errors import AppError
+from store.seed import ADMIN_ROLE
+
+USAGE = """usage: seam [--setting=value ...] [command]
+
+commands:
+  (none)                  serve the API, the console and Socket.IO
+  routes                  print the route table and the permission catalog
+  create-admin EMAIL      add an admin account (password: $SEAM_ADMIN_PASSWORD or printed once)
+  reset-password EMAIL    give an account a new temporary password (printed once)
+  backup PATH             write a consistent copy of the database, also while the server runs
+
+settings come from seam.conf (or --config=FILE), then SEAM_<NAME> environment variables,
+then --name=value flags:
+"""
+SHUTDOWN_GRACE_SECONDS = 10
+log = logging.getLogger("seam")
+
+
+def build_parser():
+    parser = tornado.options.OptionParser()
+    for setting in SETTINGS:
+        parser.define(
+            setting.name, default=setting.default, type=setting.type, help=setting.help, multiple=setting.multiple
+        )
+    parser.define("config", default="seam.conf", type=str, help="settings file (tornado.options syntax)")
+    return parser
+
+
+def load_config(argv, environ):
+    """(settings dict, remaining args); raises ConfigError with a one-line message."""
+    parser = build_parser()
+    explicit = [a.split("=", 1)[1] for a in argv[1:] if a.startswith("--config=")]
+    path = explicit[-1] if explicit else environ.get("SEAM_CONFIG", "seam.conf")
+    try:
+        if os.path.exists(path):
+            parser.parse_config_file(path, final=False)
+        elif explicit:
+            raise ConfigError(f"invalid setting 'config': file {path!r} not found")
+        for setting in SETTINGS:
+            value = environ.get(f"SEAM_{setting.name.upper()}")
+            if value is not None:
+                parser.parse_command_line(["seam", f"--{setting.name}={value}"], final=False)
+        rest = parser.parse_command_line(argv, final=True)
+    except tornado.options.Error as error:
+        raise ConfigError(f"invalid setting: {error}") from None
+    except SyntaxError as error:
+        raise ConfigError(f"invalid setting file {path!r}: line {error.lineno}: {error.msg}") from None
+    values = {s.name: parser[s.name] for s in SETTINGS}
+    return validate(values), rest
+
+
+def setup_logging(level):
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("tornado.access").setLevel(logging.WARNING)
+
+
+def tune_gc():
+    """Freeze start-up objects and raise gen0's threshold: no periodic GC stalls in fan-out (PERF-NOTES)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+
+
+async def serve(config):
+    services = Services(config, permission_catalog())
+    await services.start(os.environ.get("SEAM_ADMIN_PASSWORD") or None)
+    if config["open_registration"] and await services.roles.by_name(config["default_role"]) is None:
+        await services.stop()
+        raise ConfigError(f"invalid setting 'default_role': role {config['default_role']!r} does not exist")
+    if services.admin_password:
+        print(
+            f"SEAM first start: admin account {config['admin_email']} with password {services.admin_password}"
+            " (shown once; change it at first login)",
+            flush=True,
+        )
+    server = tornado.httpserver.HTTPServer(make_app(services), max_body_size=2 * config["max_body_bytes"])
+    server.listen(config["port"], config["address"])
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    tune_gc()
+    log.info("SEAM listening on http://%s:%d", config["address"], config["port"])
+    await stop.wait()
+    log.info("shutting down")
+    server.stop()
+    await services.hub.close()
+    try:
+        await asyncio.wait_for(server.close_all_connections(), SHUTDOWN_GRACE_SECONDS)
+    except TimeoutError:
+        log.warning("some requests did not finish within %ss", SHUTDOWN_GRACE_SECONDS)
+    await services.stop()
+    log.info("stopped")
+
+
+def print_routes():
+    for route in ROUTE_TABLE:
+        name = route.permission if route.guard == "rbac" or route.identifies else "-"
+        print(f"{route.method:<7}{'/api/v1' + route.pattern:<40}{route.guard:<8}{route.operation:<24}{name}")
+
+
+async def with_services(config, action):
+    services = Services(config, permission_catalog())
+    await services.start(os.environ.get("SEAM_ADMIN_PASSWORD") or None)
+    try:
+        return await action(services)
+    finally:
+        await services.stop()
+
+
+async def create_admin(services, email):
+    given = os.environ.get("SEAM_ADMIN_PASSWORD")
+    password = given or temporary_password()
+    role = await services.roles.by_name(ADMIN_ROLE)
+    if role is None:
+        raise ConfigError(f"role {ADMIN_ROLE!r} does not exist")
+    digest = await services.passwords.hash(password)
+    async with services.db.transaction() as tx:
+        await services.users.create(tx, "Administrador", email, digest, role.idRole, must_change=int(not given))
+    print(f"admin account {email} created" + ("" if given else f" with password {password} (shown once)"))
+
+
+async def reset_password(services, email):
+    user = await services.users.by_email(email)
+    if user is None:
+        raise ConfigError(f"no account with email {email!r}")
+    password = temporary_password()
+    digest = await services.passwords.hash(password)
+    async with services.db.transaction() as tx:
+        await services.users.set_password(tx, user.idUser, digest, must_change=1)
+    print(f"new temporary password for {email}: {password} (shown once)")
+
+
+def backup(config, target):
+    """SQLite's online backup: a consistent copy even while the server writes."""
+    if not os.path.exists(config["db_path"]):
+        raise ConfigError(f"invalid setting 'db_path': {config['db_path']!r} does not exist")
+    source = sqlite3.connect(config["db_path"])
+    destination = sqlite3.connect(target)
+    try:
+        source.backup(destination)
+    finally:
+        destination.close()
+        source.close()
+    print(f"backup of {config['db_path']} written to {target}")
+
+
+def run_command(config, args):
+    command, operands = args[0], args[1:]
+    expected = {"routes": 0, "create-admin": 1, "reset-password": 1, "backup": 1}
+    if command not in expected or len(operands) != expected[command]:
+        raise ConfigError(f"unknown command or wrong arguments: {' '.join(args)} (see --help)")
+    if command == "routes":
+        print_routes()
+    elif command == "backup":
+        backup(config, operands[0])
+    else:
+        action = create_admin if command == "create-admin" else reset_password
+        asyncio.run(with_services(config, lambda services: action(services, operands[0])))
+
+
+def main(argv=None):
+    argv = list(sys.argv if argv is None else argv)
+    if any(a in ("-h", "--help", "help") for a in argv[1:]):
+        print(USAGE, end="")
+        build_parser().print_help(sys.stdout)
+        return 0
+    try:
+        config, rest = load_config(argv, os.environ)
+        setup_logging(config["log_level"])
+        if rest:
+            run_command(config, rest)
+        else:
+            asyncio.run(serve(config))
+    except (ConfigError, AppError) as error:
+        print(f"seam: {getattr(error, 'message', error)}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

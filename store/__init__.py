@@ -1,0 +1,1 @@
+"""SEAM's storage layer: one SQLite database, repositories returning attrs models."""

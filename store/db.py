@@ -1,0 +1,103 @@
+"""The one owner of the SQLite database: a writer connection for BEGIN IMMEDIATE units and a reader.
+
+WAL lets the reader see only committed data, so a request never observes another
+request's transaction half-way; all writes are serialized through one lock.
+"""
+
+import asyncio
+import contextlib
+import sqlite3
+
+import aiosqlite
+
+from store.migrations import migrate
+
+PRAGMAS = (
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = FULL",
+    "PRAGMA busy_timeout = 5000",
+)
+
+
+class Transaction:
+    """An open write unit; callbacks registered with on_commit run only once it is durable."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.after_commit = []
+
+    async def execute(self, sql, params=()):
+        return await self.conn.execute(sql, params)
+
+    async def fetchone(self, sql, params=()):
+        async with self.conn.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def fetchall(self, sql, params=()):
+        async with self.conn.execute(sql, params) as cur:
+            return await cur.fetchall()
+
+    async def insert(self, sql, params=()):
+        cur = await self.conn.execute(sql, params)
+        return cur.lastrowid
+
+    def on_commit(self, callback):
+        self.after_commit.append(callback)
+
+
+class Database:
+    """Opens, migrates and closes the SQLite file; hands out transactions and reads."""
+
+    def __init__(self, path):
+        self.path = path
+        self.writer = None
+        self.reader = None
+        self.write_lock = asyncio.Lock()
+
+    async def open(self):
+        self.writer = await self._connect()
+        await migrate(self.writer)
+        self.reader = await self._connect()
+        return self
+
+    async def _connect(self):
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        for pragma in PRAGMAS:
+            await conn.execute(pragma)
+        return conn
+
+    async def close(self):
+        for conn in (self.reader, self.writer):
+            if conn is not None:
+                await conn.close()
+        self.reader = self.writer = None
+
+    @contextlib.asynccontextmanager
+    async def transaction(self):
+        """One BEGIN IMMEDIATE … COMMIT unit; any exception rolls everything back."""
+        async with self.write_lock:
+            tx = Transaction(self.writer)
+            await self.writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield tx
+            except BaseException:
+                await self.writer.execute("ROLLBACK")
+                raise
+            await self.writer.execute("COMMIT")
+        for callback in tx.after_commit:
+            callback()
+
+    async def fetchone(self, sql, params=()):
+        async with self.reader.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def fetchall(self, sql, params=()):
+        async with self.reader.execute(sql, params) as cur:
+            return await cur.fetchall()
+
+    async def data_version(self):
+        """Changes when another process (e.g. a maintenance subcommand) commits."""
+        async with self.writer.execute("PRAGMA data_version") as cur:
+            return (await cur.fetchone())[0]

@@ -1,0 +1,107 @@
+"""attrs models for the rows SEAM stores; `public()` views never include secrets."""
+
+import attrs
+
+
+@attrs.frozen
+class Role:
+    idRole: int
+    roleName: str
+    description: str | None
+
+    def public(self):
+        return attrs.asdict(self)
+
+
+@attrs.frozen
+class User:
+    idUser: int
+    full_name: str
+    email: str
+    roleId: int
+    isActive: int
+    mustChangePassword: int
+    createdAt: str
+    updatedAt: str
+    roleName: str | None = None
+    roleDescription: str | None = None
+    tokenVersion: int = attrs.field(default=0, repr=False)
+    password_hash: str = attrs.field(default="", repr=False)
+
+    def public(self):
+        """What clients, events and the audit log may see: never the hash or token version."""
+        return {
+            "idUser": self.idUser,
+            "full_name": self.full_name,
+            "email": self.email,
+            "roleId": self.roleId,
+            "roleName": self.roleName,
+            "roleDescription": self.roleDescription,
+            "isActive": self.isActive,
+            "mustChangePassword": self.mustChangePassword,
+            "createdAt": self.createdAt,
+            "updatedAt": self.updatedAt,
+        }
+
+
+@attrs.frozen
+class Permission:
+    idPermission: int
+    nameUri: str
+    description: str | None
+
+    def public(self):
+        return attrs.asdict(self)
+
+
+@attrs.frozen
+class SidebarItem:
+    idItem: int
+    nameItem: str
+    iconItem: str | None
+    route: str | None
+    roles: tuple = ()
+
+    def public(self, with_roles=False):
+        data = {"idItem": self.idItem, "nameItem": self.nameItem, "iconItem": self.iconItem, "route": self.route}
+        if with_roles:
+            data["roles"] = list(self.roles)
+        return data
+
+
+@attrs.frozen
+class AuthUser:
+    """The slice of a user that every authenticated request checks (SPEC §3)."""
+
+    idUser: int
+    email: str
+    full_name: str
+    roleId: int
+    isActive: int
+    tokenVersion: int
+    mustChangePassword: int
+
+
+@attrs.frozen
+class RoleGrants:
+    """A role's name and the lower-cased permission names it holds."""
+
+    idRole: int
+    roleName: str
+    permissions: frozenset
+
+
+@attrs.frozen
+class Change:
+    seq: int
+    at: str
+    operation: str
+    operationId: str
+    actorId: int | None
+    initiatorSocketId: str | None
+    message: str
+    data: object
+    before: object = None
+    after: object = None
+    audience: str = "all"
+    subjectUserId: int | None = None

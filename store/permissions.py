@@ -1,0 +1,86 @@
+"""Permissions repository: the catalog and its role assignments."""
+
+import messages as msg
+from store.errors import Conflict, NotFound
+from store.models import Permission
+
+SELECT = "SELECT p.idPermission, p.nameUri, p.description FROM permissions p"
+
+
+class PermissionRepository:
+    def __init__(self, db, cache, users):
+        self.db = db
+        self.cache = cache
+        self.users = users
+
+    async def all(self):
+        rows = await self.db.fetchall(f"{SELECT} ORDER BY p.idPermission")
+        return [Permission(**dict(r)) for r in rows]
+
+    async def of_role(self, role_id):
+        rows = await self.db.fetchall(
+            f"{SELECT} JOIN permissionXRole x ON x.permissionId = p.idPermission WHERE x.roleId = ? "
+            "ORDER BY p.idPermission",
+            (role_id,),
+        )
+        return [Permission(**dict(r)) for r in rows]
+
+    async def by_name_uri(self, name_uri):
+        rows = await self.db.fetchall(f"{SELECT} WHERE p.nameUri = ? COLLATE NOCASE", (name_uri,))
+        return [Permission(**dict(r)) for r in rows]
+
+    async def require(self, permission_id, tx):
+        row = await tx.fetchone(f"{SELECT} WHERE p.idPermission = ?", (permission_id,))
+        if row is None:
+            raise NotFound(msg.PERMISSION_NOT_FOUND.format(id=permission_id))
+        return Permission(**dict(row))
+
+    async def _check_role(self, tx, role_id):
+        row = await tx.fetchone("SELECT idRole, roleName FROM roles WHERE idRole = ?", (role_id,))
+        if row is None:
+            raise NotFound(msg.ROLE_NOT_FOUND.format(id=role_id))
+        return row
+
+    async def create(self, tx, name_uri, description):
+        if await tx.fetchone("SELECT 1 FROM permissions WHERE nameUri = ? COLLATE NOCASE", (name_uri,)):
+            raise Conflict(msg.PERMISSION_EXISTS)
+        new_id = await tx.insert(
+            "INSERT INTO permissions (nameUri, description) VALUES (?, ?)", (name_uri, description)
+        )
+        return await self.require(new_id, tx)
+
+    async def assign(self, tx, role_id, permission_id):
+        """Grant a permission to a role; returns False when it was already granted (idempotent)."""
+        await self._check_role(tx, role_id)
+        await self.require(permission_id, tx)
+        cur = await tx.execute(
+            "INSERT OR IGNORE INTO permissionXRole (roleId, permissionId) VALUES (?, ?)", (role_id, permission_id)
+        )
+        tx.on_commit(self.cache.forget_roles)
+        return cur.rowcount == 1
+
+    async def unassign(self, tx, role_id, permission_id):
+        await self._check_role(tx, role_id)
+        await self.require(permission_id, tx)
+        cur = await tx.execute(
+            "DELETE FROM permissionXRole WHERE roleId = ? AND permissionId = ?", (role_id, permission_id)
+        )
+        if cur.rowcount == 0:
+            raise NotFound(msg.PERMISSION_NOT_ASSIGNED)
+        tx.on_commit(self.cache.forget_roles)
+        await self.users.ensure_someone_can_assign(tx)
+
+    async def delete(self, tx, permission_id):
+        """Delete a permission and (by cascade) its assignments; returns the roles that held it."""
+        permission = await self.require(permission_id, tx)
+        rows = await tx.fetchall("SELECT roleId FROM permissionXRole WHERE permissionId = ?", (permission_id,))
+        await tx.execute("DELETE FROM permissions WHERE idPermission = ?", (permission_id,))
+        tx.on_commit(self.cache.forget_roles)
+        await self.users.ensure_someone_can_assign(tx)
+        return permission, [r[0] for r in rows]
+
+    async def missing_from(self, catalog):
+        """Catalog entries that have no permission row yet (added routes since the last start)."""
+        rows = await self.db.fetchall("SELECT lower(nameUri) FROM permissions")
+        present = {r[0] for r in rows}
+        return [(name, description) for name, description in catalog if name.lower() not in present]

@@ -1,0 +1,131 @@
+"""Users repository: rows ↔ User models, uniqueness and lock-out rules as domain errors."""
+
+import messages as msg
+from store.errors import Conflict, NotFound
+from store.models import User
+
+SELECT = (
+    "SELECT u.idUser, u.full_name, u.email, u.roleId, u.isActive, u.mustChangePassword, u.createdAt, "
+    "u.updatedAt, r.roleName, r.description AS roleDescription, u.tokenVersion, u.password AS password_hash "
+    "FROM users u JOIN roles r ON r.idRole = u.roleId"
+)
+NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+ASSIGN_PERMISSION = "POST /api/v1/permission/assign"
+CAN_ASSIGN_COUNT = (
+    "SELECT COUNT(*) FROM users WHERE isActive = 1 AND roleId IN ("
+    " SELECT x.roleId FROM permissionXRole x JOIN permissions p ON p.idPermission = x.permissionId"
+    " WHERE p.nameUri = ? COLLATE NOCASE)"
+)
+EDITABLE = ("full_name", "email", "roleId")
+
+
+def escape_like(text):
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class UserRepository:
+    def __init__(self, db, cache):
+        self.db = db
+        self.cache = cache
+
+    async def get(self, user_id, tx=None):
+        source = tx or self.db
+        row = await source.fetchone(f"{SELECT} WHERE u.idUser = ?", (user_id,))
+        return User(**dict(row)) if row else None
+
+    async def require(self, user_id, tx=None):
+        user = await self.get(user_id, tx)
+        if user is None:
+            raise NotFound(msg.USER_NOT_FOUND.format(id=user_id))
+        return user
+
+    async def by_email(self, email):
+        row = await self.db.fetchone(f"{SELECT} WHERE u.email = ? COLLATE NOCASE", (email,))
+        return User(**dict(row)) if row else None
+
+    async def page(self, page, limit, q=None):
+        """One page of users (name/email containing q) and the total that match."""
+        where, params = "", ()
+        if q:
+            pattern = f"%{escape_like(q)}%"
+            where = " WHERE u.full_name LIKE ? ESCAPE '\\' OR u.email LIKE ? ESCAPE '\\'"
+            params = (pattern, pattern)
+        rows = await self.db.fetchall(
+            f"{SELECT}{where} ORDER BY u.idUser LIMIT ? OFFSET ?", params + (limit, (page - 1) * limit)
+        )
+        total = await self.db.fetchone(f"SELECT COUNT(*) FROM users u{where}", params)
+        return [User(**dict(r)) for r in rows], total[0]
+
+    async def ids_in_roles(self, role_ids):
+        if not role_ids:
+            return []
+        marks = ",".join("?" * len(role_ids))
+        rows = await self.db.fetchall(f"SELECT idUser FROM users WHERE roleId IN ({marks})", tuple(role_ids))
+        return [r[0] for r in rows]
+
+    async def _check_role(self, tx, role_id):
+        if not await tx.fetchone("SELECT 1 FROM roles WHERE idRole = ?", (role_id,)):
+            raise NotFound(msg.ROLE_NOT_FOUND.format(id=role_id))
+
+    async def _check_email_free(self, tx, email, user_id=0):
+        row = await tx.fetchone("SELECT 1 FROM users WHERE email = ? COLLATE NOCASE AND idUser != ?", (email, user_id))
+        if row:
+            raise Conflict(msg.EMAIL_IN_USE)
+
+    async def create(self, tx, full_name, email, password_hash, role_id, must_change=0):
+        await self._check_role(tx, role_id)
+        await self._check_email_free(tx, email)
+        user_id = await tx.insert(
+            "INSERT INTO users (full_name, email, password, roleId, mustChangePassword) VALUES (?, ?, ?, ?, ?)",
+            (full_name, email, password_hash, role_id, must_change),
+        )
+        tx.on_commit(lambda: self.cache.forget_user(user_id))
+        return await self.get(user_id, tx)
+
+    async def update(self, tx, user_id, fields, password_hash=None):
+        """Write the editable fields given; a new password also revokes the user's tokens."""
+        if "roleId" in fields:
+            await self._check_role(tx, fields["roleId"])
+        if "email" in fields:
+            await self._check_email_free(tx, fields["email"], user_id)
+        sets = [f"{name} = ?" for name in EDITABLE if name in fields]
+        params = [fields[name] for name in EDITABLE if name in fields]
+        if password_hash is not None:
+            sets += ["password = ?", "tokenVersion = tokenVersion + 1", "mustChangePassword = 0"]
+            params.append(password_hash)
+        await self._write(tx, user_id, sets, params)
+        if "roleId" in fields:
+            await self.ensure_someone_can_assign(tx)
+        return await self.get(user_id, tx)
+
+    async def set_active(self, tx, user_id, active):
+        await self._write(tx, user_id, ["isActive = ?"], [active])
+        if not active:
+            await self.ensure_someone_can_assign(tx)
+        return await self.get(user_id, tx)
+
+    async def set_password(self, tx, user_id, password_hash, must_change):
+        """New hash; bumping tokenVersion makes every token issued before it invalid."""
+        await self._write(
+            tx,
+            user_id,
+            ["password = ?", "mustChangePassword = ?", "tokenVersion = tokenVersion + 1"],
+            [password_hash, must_change],
+        )
+        return await self.get(user_id, tx)
+
+    async def delete(self, tx, user_id):
+        await tx.execute("DELETE FROM users WHERE idUser = ?", (user_id,))
+        tx.on_commit(lambda: self.cache.forget_user(user_id))
+        await self.ensure_someone_can_assign(tx)
+
+    async def _write(self, tx, user_id, sets, params):
+        sets = [*sets, f"updatedAt = {NOW}"]
+        await tx.execute(f"UPDATE users SET {', '.join(sets)} WHERE idUser = ?", (*params, user_id))
+        tx.on_commit(lambda: self.cache.forget_user(user_id))
+
+    async def ensure_someone_can_assign(self, tx):
+        """Lock-out guard (SPEC §4): some active user must still be able to grant permissions."""
+        row = await tx.fetchone(CAN_ASSIGN_COUNT, (ASSIGN_PERMISSION,))
+        if row[0] == 0:
+            raise Conflict(msg.LOCKOUT)

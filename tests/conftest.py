@@ -1,0 +1,222 @@
+"""Fixtures: a real SEAM on a loopback port with a fresh temp database, HTTP and Socket.IO clients."""
+
+import asyncio
+import json
+
+import attrs
+import pytest
+import socketio
+import tornado.httpclient
+import tornado.ioloop
+
+from handlers import make_app, permission_catalog
+from handlers.config import validate
+from handlers.services import Services
+
+ADMIN_EMAIL = "admin@seam.test"
+ADMIN_PASSWORD = "admin-pass-1"
+PASSWORD = "secret-pass-1"
+
+
+@pytest.fixture
+def io_loop():
+    """pytest-tornasync's loop, but background tasks (engineio pings) are cancelled before it closes."""
+    loop = tornado.ioloop.IOLoop()
+    yield loop
+    asyncio_loop = loop.asyncio_loop
+
+    async def cancel_pending():
+        current = asyncio.current_task()
+        pending = [t for t in asyncio.all_tasks() if t is not current]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    if not asyncio_loop.is_closed():
+        loop.run_sync(cancel_pending)
+    loop.close(all_fds=True)
+
+
+@pytest.fixture
+def overrides():
+    """Settings a test module wants changed; override this fixture in the module."""
+    return {}
+
+
+@pytest.fixture
+def config(tmp_path, overrides):
+    return validate({"db_path": str(tmp_path / "seam.db"), "bcrypt_rounds": 4, "admin_email": ADMIN_EMAIL, **overrides})
+
+
+@pytest.fixture
+def services(io_loop, config):
+    started = Services(config, permission_catalog())
+    io_loop.run_sync(lambda: started.start(ADMIN_PASSWORD))
+    yield started
+    io_loop.run_sync(started.stop)
+
+
+@pytest.fixture
+def app(services):
+    return make_app(services)
+
+
+@pytest.fixture
+def base_url(http_server, http_server_port):
+    return f"http://127.0.0.1:{http_server_port[1]}"
+
+
+@attrs.frozen
+class Response:
+    status: int
+    body: object
+    headers: object
+    text: str
+
+    @property
+    def data(self):
+        return self.body["data"]
+
+
+class Api:
+    """fetch(method, path, json=, token=, headers=, body=) → Response, against /api/v1 by default."""
+
+    def __init__(self, base_url):
+        self.base_url = base_url
+        self.client = tornado.httpclient.AsyncHTTPClient()
+
+    async def fetch(self, method, path, json=None, token=None, headers=None, body=None, prefix="/api/v1"):
+        headers = dict(headers or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if json is not None:
+            body = _json.dumps(json)
+            headers.setdefault("Content-Type", "application/json")
+        allow_body = method in ("POST", "PUT", "DELETE", "PATCH")
+        if body is None and method in ("POST", "PUT", "PATCH"):
+            body = b""
+        response = await self.client.fetch(
+            self.base_url + prefix + path,
+            method=method,
+            headers=headers,
+            body=body,
+            allow_nonstandard_methods=allow_body,
+            raise_error=False,
+            request_timeout=30,
+        )
+        text = response.body.decode("utf-8") if response.body else ""
+        try:
+            parsed = _json.loads(text) if text else None
+        except ValueError:
+            parsed = None
+        return Response(response.code, parsed, response.headers, text)
+
+    async def login(self, email=ADMIN_EMAIL, password=ADMIN_PASSWORD):
+        response = await self.fetch("POST", "/auth/login", json={"email": email, "password": password})
+        assert response.status == 200, response.body
+        return response.data["token"]
+
+    async def create_role(self, token, name, permissions=()):
+        """A role holding the given permission names; returns its id."""
+        role = await self.fetch("POST", "/roles", json={"roleName": name}, token=token)
+        assert role.status == 201, role.body
+        role_id = role.data["idRole"]
+        catalog = {p["nameUri"]: p["idPermission"] for p in (await self.fetch("GET", "/permission", token=token)).data}
+        for name_uri in permissions:
+            grant = await self.fetch(
+                "POST", "/permission/assign", token=token, json={"roleId": role_id, "permissionId": catalog[name_uri]}
+            )
+            assert grant.status == 200, grant.body
+        return role_id
+
+    async def create_user(self, token, email, role_id, password=PASSWORD, full_name="Test User"):
+        created = await self.fetch(
+            "POST",
+            "/users",
+            token=token,
+            json={"full_name": full_name, "email": email, "password": password, "roleId": role_id},
+        )
+        assert created.status == 201, created.body
+        return created.data["idUser"]
+
+
+_json = json
+
+
+@pytest.fixture
+def api(base_url):
+    return Api(base_url)
+
+
+def assert_error(response, status, message):
+    assert response.status == status, (response.status, response.body)
+    assert response.body == {"success": False, "message": message}
+
+
+class EventRecorder:
+    """A real python-socketio AsyncClient that records every event it receives, in order."""
+
+    EVENTS = ("operation:progress", "data:changed", "session:changed", "session:revoked")
+
+    def __init__(self, base_url):
+        self.base_url = base_url
+        self.events = []
+        self.client = socketio.AsyncClient(reconnection=False)
+        self.connect_error = None
+        self.disconnected = asyncio.Event()
+        for name in self.EVENTS:
+            self.client.on(name, self._recorder(name))
+        self.client.on("connect_error", self._on_connect_error)
+        self.client.on("disconnect", self._on_disconnect)
+
+    def _recorder(self, name):
+        async def record(data):
+            self.events.append((name, data))
+
+        return record
+
+    async def _on_connect_error(self, data):
+        self.connect_error = data
+
+    async def _on_disconnect(self, *args):
+        self.disconnected.set()
+
+    @property
+    def sid(self):
+        return self.client.get_sid()
+
+    async def connect(self, token, transports=("websocket",)):
+        auth = {"token": token} if token is not None else {}
+        await self.client.connect(self.base_url, auth=auth, transports=list(transports), wait_timeout=5)
+        return self
+
+    def of(self, event):
+        return [data for name, data in self.events if name == event]
+
+    async def wait_for(self, predicate, timeout=5.0):
+        """Wait until predicate(events) is true; returns the events."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not predicate(self.events):
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"timed out; events so far: {self.events}")
+            await asyncio.sleep(0.01)
+        return self.events
+
+    async def close(self):
+        if self.client.connected:
+            await self.client.disconnect()
+
+
+@pytest.fixture
+def sockets(base_url, io_loop):
+    """Factory: `await sockets(token)` → connected EventRecorder; all closed at teardown."""
+    made = []
+
+    async def connect(token, **kwargs):
+        recorder = EventRecorder(base_url)
+        made.append(recorder)
+        return await recorder.connect(token, **kwargs)
+
+    yield connect
+    for recorder in made:
+        io_loop.run_sync(recorder.close)
