@@ -1,0 +1,160 @@
+"""Request-level input handling shared by every route: JSON, body size, unknown routes, hostile strings."""
+
+import asyncio
+import json
+import socket
+import sqlite3
+
+import pytest
+import tornado.httpclient
+
+import messages as msg
+from tests.conftest import PASSWORD, assert_error
+
+MAX_BODY = 4096
+
+
+@pytest.fixture
+def overrides():
+    return {"max_body_bytes": MAX_BODY}
+
+
+async def test_malformed_json_is_400(api):
+    admin = await api.login()
+    headers = {"Content-Type": "application/json"}
+    for raw in (b"{", b"{'roleName': 'x'}", b"nul", b"\xff\xfe", b'{"roleName": "a" "b"}', b"[" * 1000 + b"]" * 1000):
+        response = await api.fetch("POST", "/roles", body=raw, headers=headers, token=admin)
+        assert_error(response, 400, msg.MALFORMED_JSON)
+    for raw in (b"[]", b'"text"', b"42", b"null"):
+        response = await api.fetch("POST", "/roles", body=raw, headers=headers, token=admin)
+        assert_error(response, 400, msg.BODY_NOT_OBJECT)
+    duplicate = await api.fetch("POST", "/roles", body=b'{"roleName": "a1", "roleName": "b2"}', token=admin)
+    assert_error(duplicate, 400, msg.DUPLICATE_JSON_KEY.format(key="roleName"))
+    assert [r["roleName"] for r in (await api.fetch("GET", "/roles", token=admin)).data] == ["admin", "user"]
+
+
+async def test_empty_body_reads_as_no_fields(api):
+    admin = await api.login()
+    assert_error(await api.fetch("POST", "/roles", body=b"", token=admin), 400, "'roleName' es requerido")
+
+
+async def test_oversized_body_with_content_length_is_413(api):
+    admin = await api.login()
+    big = {"roleName": "big", "description": "d" * MAX_BODY}
+    assert_error(await api.fetch("POST", "/roles", json=big, token=admin), 413, msg.BODY_TOO_LARGE)
+    # Over the size is refused before authentication too: nothing is read.
+    assert_error(await api.fetch("POST", "/roles", json=big), 413, msg.BODY_TOO_LARGE)
+    assert [r["roleName"] for r in (await api.fetch("GET", "/roles", token=admin)).data] == ["admin", "user"]
+
+
+async def test_oversized_chunked_body_is_413(api, base_url):
+    admin = await api.login()
+    payload = json.dumps({"roleName": "chunked", "description": "d" * MAX_BODY}).encode()
+
+    async def produce(write):
+        for start in range(0, len(payload), 1000):
+            await write(payload[start : start + 1000])
+
+    response = await tornado.httpclient.AsyncHTTPClient().fetch(
+        base_url + "/api/v1/roles",
+        method="POST",
+        headers={"Authorization": f"Bearer {admin}", "Content-Type": "application/json"},
+        body_producer=produce,
+        raise_error=False,
+    )
+    assert "Content-Length" not in response.request.headers
+    assert response.code == 413
+    assert json.loads(response.body) == {"success": False, "message": msg.BODY_TOO_LARGE}
+    assert [r["roleName"] for r in (await api.fetch("GET", "/roles", token=admin)).data] == ["admin", "user"]
+
+
+async def test_small_chunked_body_is_accepted(api, base_url):
+    admin = await api.login()
+    payload = json.dumps({"roleName": "chunky"}).encode()
+
+    async def produce(write):
+        await write(payload[:5])
+        await write(payload[5:])
+
+    response = await tornado.httpclient.AsyncHTTPClient().fetch(
+        base_url + "/api/v1/roles",
+        method="POST",
+        headers={"Authorization": f"Bearer {admin}", "Content-Type": "application/json"},
+        body_producer=produce,
+        raise_error=False,
+    )
+    assert response.code == 201 and json.loads(response.body)["data"]["roleName"] == "chunky"
+
+
+async def test_huge_content_length_never_reaches_a_handler(api, http_server_port):
+    """Far beyond the limit the server refuses without reading; the connection then closes."""
+    admin = await api.login()
+    request = (
+        "POST /api/v1/roles HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {admin}\r\nContent-Length: {100 * MAX_BODY}\r\n\r\n"
+    ).encode()
+    reader, writer = await asyncio.open_connection("127.0.0.1", http_server_port[1], family=socket.AF_INET)
+    writer.write(request)
+    await writer.drain()
+    head = await reader.read(4096)
+    writer.close()
+    status = int(head.split(b" ", 2)[1])
+    assert status in (400, 413)
+    assert b"Traceback" not in head
+
+
+async def test_unknown_routes_and_methods(api):
+    admin = await api.login()
+    assert_error(
+        await api.fetch("GET", "/nope", token=admin), 404, msg.ROUTE_NOT_FOUND.format(method="GET", path="/api/v1/nope")
+    )
+    assert_error(await api.fetch("GET", "/nope"), 404, msg.ROUTE_NOT_FOUND.format(method="GET", path="/api/v1/nope"))
+    assert_error(
+        await api.fetch("POST", "/api/v2/users", json={}, prefix=""),
+        404,
+        msg.ROUTE_NOT_FOUND.format(method="POST", path="/api/v2/users"),
+    )
+    assert_error(
+        await api.fetch("GET", "/no-such-file.js", prefix=""),
+        404,
+        msg.ROUTE_NOT_FOUND.format(method="GET", path="/no-such-file.js"),
+    )
+    assert_error(
+        await api.fetch("PATCH", "/users", json={}, token=admin),
+        405,
+        msg.METHOD_NOT_ALLOWED.format(method="PATCH", path="/api/v1/users"),
+    )
+
+
+async def test_sql_like_strings_are_stored_verbatim(api, config):
+    admin = await api.login()
+    hostile = "x'); DROP TABLE users;--"
+    role = await api.fetch("POST", "/roles", json={"roleName": hostile, "description": "' OR '1'='1"}, token=admin)
+    assert role.status == 201 and role.data["roleName"] == hostile and role.data["description"] == "' OR '1'='1"
+    user_id = await api.create_user(admin, "o'brien@seam.test", role.data["idRole"], full_name=hostile)
+    fetched = await api.fetch("GET", f"/users/{user_id}", token=admin)
+    assert fetched.data["full_name"] == hostile and fetched.data["roleName"] == hostile
+    searched = await api.fetch("GET", "/users?q=" + "%27)%3B%20DROP", token=admin)
+    assert [u["idUser"] for u in searched.data] == [user_id]
+    by_uri = await api.fetch("GET", "/permission/getByNameUri?nameUri=%27%20OR%201%3D1--", token=admin)
+    assert by_uri.status == 404
+    item = await api.fetch("POST", "/sidebar", json={"nameItem": hostile, "route": '/"; --'}, token=admin)
+    assert item.data["nameItem"] == hostile and item.data["route"] == '/"; --'
+    with sqlite3.connect(config["db_path"]) as db:
+        assert db.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 2
+        assert (
+            db.execute("SELECT roleName FROM roles WHERE idRole = ?", (role.data["idRole"],)).fetchone()[0] == hostile
+        )
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    await api.login("o'brien@seam.test", PASSWORD)
+
+
+async def test_nul_and_unicode_strings(api):
+    admin = await api.login()
+    assert_error(
+        await api.fetch("POST", "/roles", json={"roleName": "a\x00b"}, token=admin),
+        400,
+        "'roleName' tiene un formato inválido",
+    )
+    emoji = await api.fetch("POST", "/roles", json={"roleName": "rol 🚀 ñandú"}, token=admin)
+    assert emoji.status == 201 and emoji.data["roleName"] == "rol 🚀 ñandú"
