@@ -45,6 +45,20 @@ def build_parser():
     return parser
 
 
+def parse_setting(parser, flag):
+    """Parse one --name=value, naming the setting on failure.
+
+    tornado prints its whole help for an unknown name and raises a bare ValueError for a wrong type.
+    """
+    name = flag.lstrip("-").partition("=")[0].replace("-", "_")
+    if name not in parser:
+        raise ConfigError(f"unknown setting '{name}' (see --help)")
+    try:
+        parser.parse_command_line(["seam", flag], final=False)
+    except ValueError as error:
+        raise ConfigError(f"invalid setting '{name}': {error}") from None
+
+
 def load_config(argv, environ):
     """(settings dict, remaining args); raises ConfigError with a one-line message."""
     parser = build_parser()
@@ -58,7 +72,11 @@ def load_config(argv, environ):
         for setting in SETTINGS:
             value = environ.get(f"SEAM_{setting.name.upper()}")
             if value is not None:
-                parser.parse_command_line(["seam", f"--{setting.name}={value}"], final=False)
+                parse_setting(parser, f"--{setting.name}={value}")
+        for flag in argv[1:]:
+            if not flag.startswith("-") or flag == "--":
+                break
+            parse_setting(parser, flag)
         rest = parser.parse_command_line(argv, final=True)
     except tornado.options.Error as error:
         raise ConfigError(f"invalid setting: {error}") from None
