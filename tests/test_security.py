@@ -2,6 +2,7 @@
 
 import asyncio
 import sqlite3
+from contextlib import closing
 
 import pytest
 
@@ -55,7 +56,7 @@ async def test_successes_do_not_count(api, overrides):
 
 async def test_anonymous_registration_refused_by_default(api, config):
     assert_error(await api.fetch("POST", "/auth/register", json=registration()), 403, msg.REGISTRATION_CLOSED)
-    with sqlite3.connect(config["db_path"]) as db:
+    with closing(sqlite3.connect(config["db_path"])) as db, db:
         assert db.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 1
 
 
@@ -107,7 +108,7 @@ async def test_register_permission_lets_the_caller_choose_the_role(api):
 
 
 def snapshot(config):
-    with sqlite3.connect(config["db_path"]) as db:
+    with closing(sqlite3.connect(config["db_path"])) as db, db:
         users = db.execute("SELECT idUser, roleId, isActive FROM users ORDER BY idUser").fetchall()
         grants = db.execute("SELECT roleId, permissionId FROM permissionXRole ORDER BY 1, 2").fetchall()
         permissions = db.execute("SELECT COUNT(*) FROM permissions").fetchone()[0]
@@ -176,7 +177,7 @@ async def test_no_secret_in_responses_or_change_rows(api, config):
     ):
         response = await api.fetch(method, path, json=body, token=admin)
         assert response.status in (200, 201), (path, response.body)
-    with sqlite3.connect(config["db_path"]) as db:
+    with closing(sqlite3.connect(config["db_path"])) as db, db:
         rows = db.execute("SELECT operation, message, data, before, after FROM changes").fetchall()
     assert rows
     dump = repr(rows)

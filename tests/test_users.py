@@ -1,6 +1,7 @@
 """/users: list (paged, searchable), read, create, edit, state, reset password, delete."""
 
 import sqlite3
+from contextlib import closing
 
 import messages as msg
 from tests.conftest import ADMIN_EMAIL, PASSWORD, assert_error
@@ -173,7 +174,7 @@ async def test_state_accepts_flags_and_writes_nothing_else(api, config):
         assert response.status == 200 and response.body["message"] == message
         assert response.data["isActive"] == expected
         assert set(response.data) == USER_FIELDS
-    with sqlite3.connect(config["db_path"]) as db:
+    with closing(sqlite3.connect(config["db_path"])) as db, db:
         row = db.execute("SELECT email, full_name, roleId FROM users WHERE idUser = ?", (user_id,)).fetchone()
     assert row == ("state@seam.test", "Test User", USER_ROLE)
     for bad in (2, -1, "1", "true", 0.5, [], {}):

@@ -4,6 +4,7 @@ import asyncio
 import json
 import socket
 import sqlite3
+from contextlib import closing
 
 import pytest
 import tornado.httpclient
@@ -140,7 +141,7 @@ async def test_sql_like_strings_are_stored_verbatim(api, config):
     assert by_uri.status == 404
     item = await api.fetch("POST", "/sidebar", json={"nameItem": hostile, "route": '/"; --'}, token=admin)
     assert item.data["nameItem"] == hostile and item.data["route"] == '/"; --'
-    with sqlite3.connect(config["db_path"]) as db:
+    with closing(sqlite3.connect(config["db_path"])) as db, db:
         assert db.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 2
         assert (
             db.execute("SELECT roleName FROM roles WHERE idRole = ?", (role.data["idRole"],)).fetchone()[0] == hostile
