@@ -121,11 +121,15 @@ async def serve(config):
     await stop.wait()
     log.info("shutting down")
     server.stop()
+    try:
+        await asyncio.wait_for(services.requests.idle.wait(), SHUTDOWN_GRACE_SECONDS)
+    except TimeoutError:
+        log.warning("%d requests did not finish within %ss", services.requests.count, SHUTDOWN_GRACE_SECONDS)
     await services.hub.close()
     try:
         await asyncio.wait_for(server.close_all_connections(), SHUTDOWN_GRACE_SECONDS)
     except TimeoutError:
-        log.warning("some requests did not finish within %ss", SHUTDOWN_GRACE_SECONDS)
+        log.warning("some connections did not close within %ss", SHUTDOWN_GRACE_SECONDS)
     await services.stop()
     log.info("stopped")
 

@@ -58,6 +58,8 @@ class ApiHandler(tornado.web.RequestHandler):
         self.services.cors.allow(self)
 
     async def prepare(self):
+        self.services.requests.enter()
+        self.in_flight = True
         self.identity = None
         self.op = None
         self.change = None
@@ -219,3 +221,6 @@ class ApiHandler(tornado.web.RequestHandler):
         op = getattr(self, "op", None)
         if op is not None and not op.closed:
             op.error(msg.INTERNAL_ERROR)
+        if getattr(self, "in_flight", False):
+            self.in_flight = False
+            self.services.requests.leave()

@@ -1,5 +1,6 @@
 """Helpers for tests that run `python seam.py` as a user would: a child process, plain HTTP, bounded waits."""
 
+import asyncio
 import json
 import os
 import pathlib
@@ -56,7 +57,7 @@ class Server:
         self.base = f"http://127.0.0.1:{port}"
         self.stdout_path = self.cwd / f"{name}.out"
         self.stderr_path = self.cwd / f"{name}.err"
-        env = seam_env(port=port, bcrypt_rounds=4, **settings)
+        env = seam_env(**{"port": port, "bcrypt_rounds": 4, **settings})
         with open(self.stdout_path, "w") as out, open(self.stderr_path, "w") as err:
             self.proc = subprocess.Popen([sys.executable, SEAM], cwd=cwd, env=env, stdout=out, stderr=err)
 
@@ -98,3 +99,17 @@ class Server:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+async def run_seam_async(*args, cwd, env, timeout=60):
+    """run_seam for async tests: the test's own server keeps serving while the subcommand runs."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, SEAM, *args, cwd=cwd, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise
+    return subprocess.CompletedProcess(args, proc.returncode, out.decode(), err.decode())

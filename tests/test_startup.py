@@ -1,8 +1,11 @@
 """First start, restart, catalog top-up, invalid configuration and graceful shutdown (SPEC §4, §8, §9)."""
 
+import json
 import re
+import signal
 import sqlite3
 from contextlib import closing
+from http.client import HTTPConnection
 
 import pytest
 
@@ -10,7 +13,8 @@ import messages as msg
 from handlers import permission_catalog
 from handlers.services import Services
 from store.seed import DEFAULT_MENU
-from tests.process import Server, free_port, run_seam, seam_env
+from tests.conftest import ADMIN_PASSWORD
+from tests.process import Server, free_port, http, run_seam, seam_env
 
 PASSWORD_LINE = re.compile(r"SEAM first start: admin account (\S+) with password (\S+) ")
 
@@ -151,3 +155,24 @@ def test_serves_as_a_user_starts_it_and_stops_gracefully_on_sigterm(tmp_path):
         assert again.terminate() == 0
     finally:
         again.kill()
+
+
+@pytest.mark.timeout(120)
+def test_sigterm_lets_an_in_flight_request_finish(tmp_path):
+    """A login hashing (slow bcrypt) when SIGTERM arrives still gets its 200; then the exit is clean."""
+    server = Server(tmp_path, free_port(), bcrypt_rounds=13, admin_password=ADMIN_PASSWORD)
+    try:
+        server.wait_ready(timeout=60)
+        host, port = server.base.removeprefix("http://").split(":")
+        slow = HTTPConnection(host, int(port), timeout=60)
+        body = json.dumps({"email": "admin@seam.local", "password": ADMIN_PASSWORD})
+        slow.request("POST", "/api/v1/auth/login", body=body, headers={"Content-Type": "application/json"})
+        # Served in order on one loop: once a later request is answered, the login has been read.
+        assert http("GET", server.base + "/healthz")[0] == 200
+        server.proc.send_signal(signal.SIGTERM)
+        response = slow.getresponse()
+        assert response.status == 200 and json.loads(response.read())["message"] == msg.LOGGED_IN
+        assert server.proc.wait(60) == 0
+    finally:
+        server.kill()
+    assert "ERROR" not in server.stderr
