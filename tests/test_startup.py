@@ -176,3 +176,27 @@ def test_sigterm_lets_an_in_flight_request_finish(tmp_path):
     finally:
         server.kill()
     assert "ERROR" not in server.stderr
+
+
+@pytest.mark.timeout(120)
+def test_chunked_body_beyond_the_limit_gets_the_413_envelope(tmp_path):
+    """Past max_body_bytes the server answers 413 at once, before tornado's own cap would reply a bare 400."""
+    server = Server(tmp_path, free_port(), admin_password=ADMIN_PASSWORD)
+    try:
+        server.wait_ready()
+        host, port = server.base.removeprefix("http://").split(":")
+        conn = HTTPConnection(host, int(port), timeout=30)
+        conn.putrequest("POST", "/api/v1/auth/login")
+        conn.putheader("Transfer-Encoding", "chunked")
+        conn.putheader("Content-Type", "application/json")
+        conn.endheaders()
+        piece = b"x" * 65536
+        for _ in range(40):  # 2.5 MiB: beyond both 1 MiB and the server's 2 MiB cap
+            conn.send(b"%x\r\n%s\r\n" % (len(piece), piece))
+        conn.send(b"0\r\n\r\n")
+        response = conn.getresponse()
+        assert response.status == 413
+        assert json.loads(response.read()) == {"success": False, "message": msg.BODY_TOO_LARGE}
+        assert server.terminate() == 0
+    finally:
+        server.kill()
