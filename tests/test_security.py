@@ -1,10 +1,12 @@
 """SPEC §3–§5 safety rules: throttling, registration policy, lock-out guard, secrets, bcrypt off the loop."""
 
 import asyncio
+import json
 import sqlite3
 from contextlib import closing
 
 import pytest
+import tornado.httpclient
 
 import messages as msg
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, assert_error
@@ -39,6 +41,30 @@ async def test_login_throttled_per_address(api, overrides):
     blocked = await api.fetch("POST", "/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
     assert_error(blocked, 429, msg.RATE_LIMITED)
     assert int(blocked.headers["Retry-After"]) >= 1
+
+
+async def login_from(base_url, source_ip, email, password):
+    """A login whose TCP connection comes from another loopback address (a different client)."""
+    response = await tornado.httpclient.AsyncHTTPClient().fetch(
+        base_url + "/api/v1/auth/login",
+        method="POST",
+        body=json.dumps({"email": email, "password": password}),
+        headers={"Content-Type": "application/json"},
+        network_interface=source_ip,
+        raise_error=False,
+    )
+    return response.code
+
+
+@pytest.mark.parametrize("overrides", [{"login_max_failures": 3}])
+async def test_login_throttled_per_email_across_addresses(api, base_url, overrides):
+    admin = await api.login()
+    await api.create_user(admin, "other@seam.test", USER_ROLE)
+    for n in (2, 3, 4):
+        assert await login_from(base_url, f"127.0.0.{n}", ADMIN_EMAIL, "wrong-password") == 401
+    # From a fresh address the email alone is throttled; another account from that address is not.
+    assert await login_from(base_url, "127.0.0.5", ADMIN_EMAIL, ADMIN_PASSWORD) == 429
+    assert await login_from(base_url, "127.0.0.5", "other@seam.test", PASSWORD) == 200
 
 
 @pytest.mark.parametrize("overrides", [{"login_max_failures": 3}])

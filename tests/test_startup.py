@@ -1,6 +1,7 @@
 """First start, restart, catalog top-up, invalid configuration and graceful shutdown (SPEC §4, §8, §9)."""
 
 import json
+import os
 import re
 import signal
 import sqlite3
@@ -10,6 +11,7 @@ from http.client import HTTPConnection
 import pytest
 
 import messages as msg
+import seam
 from handlers import permission_catalog
 from handlers.services import Services
 from store.seed import DEFAULT_MENU
@@ -89,19 +91,9 @@ async def test_restart_adds_missing_routes_without_regranting_revoked_ones(confi
     assert admin_grants(config["db_path"]) == grants
 
 
-@pytest.mark.parametrize(
-    "settings, name",
-    [
-        ({"port": "abc"}, "port"),
-        ({"port": "70000"}, "port"),
-        ({"bcrypt_rounds": "99"}, "bcrypt_rounds"),
-        ({"login_window": "soon"}, "login_window"),
-        ({"log_level": "loud"}, "log_level"),
-        ({"admin_email": "nobody"}, "admin_email"),
-        ({"max_body_bytes": "10"}, "max_body_bytes"),
-    ],
-)
+@pytest.mark.parametrize("settings, name", [({"port": "abc"}, "port"), ({"bcrypt_rounds": "99"}, "bcrypt_rounds")])
 def test_invalid_config_stops_start_up_with_one_line(tmp_path, settings, name):
+    """As a user meets it: `python seam.py` with a bad SEAM_* variable."""
     result = run_seam(cwd=tmp_path, env=seam_env(**settings), timeout=30)
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
@@ -111,12 +103,33 @@ def test_invalid_config_stops_start_up_with_one_line(tmp_path, settings, name):
 
 
 @pytest.mark.parametrize(
-    "flag, name", [("--bcrypt_rounds=3", "bcrypt_rounds"), ("--port=x", "port"), ("--no-such-thing=1", "no_such_thing")]
+    "environ, argv, name",
+    [
+        ({"SEAM_PORT": "70000"}, [], "port"),
+        ({"SEAM_LOGIN_WINDOW": "soon"}, [], "login_window"),
+        ({"SEAM_JWT_EXPIRES": "0"}, [], "jwt_expires"),
+        ({"SEAM_LOG_LEVEL": "loud"}, [], "log_level"),
+        ({"SEAM_ADMIN_EMAIL": "nobody"}, [], "admin_email"),
+        ({"SEAM_MAX_BODY_BYTES": "10"}, [], "max_body_bytes"),
+        ({"SEAM_PASSWORD_MIN_LENGTH": "x"}, [], "password_min_length"),
+        ({}, ["--bcrypt_rounds=3"], "bcrypt_rounds"),
+        ({}, ["--port=x"], "port"),
+        ({}, ["--no-such-thing=1"], "no_such_thing"),
+        ({}, ["--config=missing.conf"], "config"),
+    ],
 )
-def test_invalid_flag_stops_start_up_with_one_line(tmp_path, flag, name):
-    result = run_seam(flag, cwd=tmp_path, env=seam_env(), timeout=30)
-    assert result.returncode != 0
-    assert len(result.stderr.strip().splitlines()) == 1 and name in result.stderr, result.stderr
+def test_every_invalid_setting_is_one_line_naming_it(tmp_path, monkeypatch, capsys, environ, argv, name):
+    """The same path in-process, for every kind of bad value (environment and flags)."""
+    monkeypatch.chdir(tmp_path)
+    for key in [k for k in os.environ if k.startswith("SEAM_")]:
+        monkeypatch.delenv(key)
+    for key, value in environ.items():
+        monkeypatch.setenv(key, value)
+    assert seam.main(["seam.py", *argv]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and f"'{name}'" in lines[0], captured.err
+    assert captured.out == ""
     assert not (tmp_path / "seam.db").exists()
 
 

@@ -1,5 +1,6 @@
 """/users: list (paged, searchable), read, create, edit, state, reset password, delete."""
 
+import asyncio
 import sqlite3
 from contextlib import closing
 
@@ -235,3 +236,14 @@ async def test_delete(api):
     assert_error(
         await api.fetch("DELETE", f"/users/{user_id}", token=admin), 404, msg.USER_NOT_FOUND.format(id=user_id)
     )
+
+
+async def test_concurrent_creations_with_one_email(api):
+    admin = await api.login()
+    attempts = [
+        api.fetch("POST", "/users", json=new_user(email="race@seam.test" if n % 2 else "Race@SEAM.test"), token=admin)
+        for n in range(6)
+    ]
+    statuses = sorted(r.status for r in await asyncio.gather(*attempts))
+    assert statuses == [201, 409, 409, 409, 409, 409]
+    assert (await api.fetch("GET", "/users?q=race", token=admin)).body["meta"]["total"] == 1
