@@ -114,6 +114,18 @@ async def test_open_registration_forces_the_default_role(api, overrides):
     )
 
 
+@pytest.mark.parametrize("overrides", [{"open_registration": True}])
+async def test_open_registration_without_the_default_role_is_closed(api, overrides):
+    """The default role renamed or deleted at run time: anonymous registration is refused cleanly, not a 500."""
+    admin = await api.login()
+    assert (await api.fetch("PUT", "/roles/2", json={"roleName": "renamed"}, token=admin)).status == 200
+    assert_error(await api.fetch("POST", "/auth/register", json=registration()), 403, msg.REGISTRATION_CLOSED)
+    assert (await api.fetch("DELETE", "/roles/2", token=admin)).status == 200
+    assert_error(await api.fetch("POST", "/auth/register", json=registration()), 403, msg.REGISTRATION_CLOSED)
+    assert (await api.fetch("POST", "/roles", json={"roleName": "user"}, token=admin)).status == 201
+    assert (await api.fetch("POST", "/auth/register", json=registration())).status == 201
+
+
 async def test_register_permission_lets_the_caller_choose_the_role(api):
     admin = await api.login()
     created = await api.fetch("POST", "/auth/register", json=registration(role_id=1), token=admin)
