@@ -4,12 +4,15 @@ import asyncio
 import json
 import socket
 import sqlite3
+import time
 from contextlib import closing
 
+import jwt
 import pytest
 import tornado.httpclient
 
 import messages as msg
+from handlers import ROUTE_TABLE, schema
 from tests.conftest import PASSWORD, assert_error
 
 MAX_BODY = 4096
@@ -177,3 +180,61 @@ async def test_client_gone_mid_body_leaves_nothing_in_flight(api, services, http
         await asyncio.sleep(0.01)
     assert services.requests.count == 0 and services.requests.idle.is_set()
     assert (await api.fetch("GET", "/healthz", prefix="")).status == 200
+
+
+ODD_VALUES = [None, True, False, 0, -1, 1.5, 2**64, 1e308, "", " ", "x" * 1000, "\u0000", "ñ🚀", [], {}, [1], {"a": 1}]
+ODD_QUERY = ["", "%00", "9" * 30, "-5", "1e3", "%27%22", "x" * 300]
+
+
+def fill(route, value):
+    path = route.pattern
+    for name in route.params:
+        path = path.replace(f":{name}", value)
+    return path
+
+
+@pytest.mark.timeout(60)
+async def test_odd_input_anywhere_never_gets_a_500(api):
+    """Every field of every route's body and query, with values of every wrong shape: a clean 4xx envelope."""
+    admin = await api.login()
+    checked = 0
+
+    async def check(route, path, **kwargs):
+        nonlocal checked
+        response = await api.fetch(route.method, path, token=admin, **kwargs)
+        assert response.status < 500 and response.body["success"] in (True, False), (path, kwargs, response.body)
+        checked += 1
+        return response
+
+    for route in ROUTE_TABLE:
+        for path in sorted({fill(route, "1"), fill(route, "999999")}):
+            for field in schema.rules(route.body) if route.body else ():
+                for value in ODD_VALUES:
+                    await check(route, path, json={field: value})
+            for field in schema.rules(route.query) if route.query else ():
+                for value in ODD_QUERY:
+                    await check(route, f"{path}?{field}={value}")
+        for odd_id in ("0", "-1", "1.5", "9" * 30, "%20") if route.params else ():
+            assert (await check(route, fill(route, odd_id))).status in (400, 404)
+    assert (await api.fetch("GET", "/auth/me", token=admin)).status == 200
+    assert checked > 500
+
+
+async def test_odd_tokens_are_401(api, services):
+    now = int(time.time())
+    claims = {"idUser": 1, "ver": 0, "iat": now, "exp": now + 60}
+    unsigned = jwt.encode(claims, key=None, algorithm="none")
+    wrong_types = jwt.encode({**claims, "idUser": "1"}, services.tokens.secret, algorithm="HS256")
+    no_exp = jwt.encode({"idUser": 1, "ver": 0, "iat": now}, services.tokens.secret, algorithm="HS256")
+    for header in (
+        f"Bearer {unsigned}",
+        f"Bearer {wrong_types}",
+        f"Bearer {no_exp}",
+        "Bearer " + "a" * 5000,
+        "Bearer a.b.c",
+        "Bearer",
+        "Token abc",
+    ):
+        response = await api.fetch("GET", "/auth/me", headers={"Authorization": header})
+        assert_error(response, 401, msg.TOKEN_INVALID)
+    assert_error(await api.fetch("GET", "/auth/me", headers={"Authorization": "   "}), 401, msg.TOKEN_REQUIRED)
