@@ -176,12 +176,18 @@ def backup(config, target):
     """SQLite's online backup: a consistent copy even while the server writes."""
     if not os.path.exists(config["db_path"]):
         raise ConfigError(f"invalid setting 'db_path': {config['db_path']!r} does not exist")
+    if os.path.exists(target) and os.path.samefile(target, config["db_path"]):
+        raise ConfigError(f"backup target {target!r} is the database itself")
     source = sqlite3.connect(config["db_path"])
-    destination = sqlite3.connect(target)
     try:
-        source.backup(destination)
+        destination = sqlite3.connect(target)
+        try:
+            source.backup(destination)
+        finally:
+            destination.close()
+    except sqlite3.Error as error:
+        raise ConfigError(f"backup to {target!r} failed: {error}") from None
     finally:
-        destination.close()
         source.close()
     print(f"backup of {config['db_path']} written to {target}")
 

@@ -1,6 +1,7 @@
 """Maintenance subcommands (SPEC §8), run as separate processes against a database the test server is using."""
 
 import asyncio
+import pathlib
 import re
 import sqlite3
 from contextlib import closing
@@ -8,6 +9,7 @@ from contextlib import closing
 import pytest
 
 import messages as msg
+import seam
 from handlers import ROUTE_TABLE
 from handlers.config import SETTINGS
 from tests.conftest import ADMIN_EMAIL, PASSWORD, assert_error
@@ -111,3 +113,18 @@ async def test_backup_while_serving(api, env, tmp_path):
     assert 2 <= roles <= 22
     # The server is unaffected.
     assert (await api.fetch("GET", "/users", token=admin)).body["meta"]["total"] == 2
+
+
+@pytest.mark.parametrize("target", ["missing-dir/copy.db", "not-a-database.txt", "SELF"])
+def test_backup_to_a_bad_target_is_one_line(services, config, tmp_path, monkeypatch, capsys, target):
+    """Run in-process against the database the test's services hold open, as a running server would."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SEAM_DB_PATH", config["db_path"])
+    (tmp_path / "not-a-database.txt").write_text("hello\n")
+    before = pathlib.Path(config["db_path"]).read_bytes()
+    path = config["db_path"] if target == "SELF" else target
+    assert seam.main(["seam.py", "backup", path]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.strip().splitlines()) == 1 and path in captured.err
+    assert (tmp_path / "not-a-database.txt").read_text() == "hello\n"
+    assert pathlib.Path(config["db_path"]).read_bytes() == before
