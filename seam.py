@@ -14,6 +14,7 @@ import tornado.options
 
 from handlers import ROUTE_TABLE, make_app, permission_catalog
 from handlers.config import SETTINGS, ConfigError, validate
+from handlers.schema import EMAIL
 from handlers.security import temporary_password
 from handlers.services import Services
 from store.errors import AppError
@@ -202,6 +203,8 @@ def run_command(config, args):
     elif command == "backup":
         backup(config, operands[0])
     else:
+        if command == "create-admin" and not EMAIL.match(operands[0]):
+            raise ConfigError(f"{operands[0]!r} is not an email address")
         action = create_admin if command == "create-admin" else reset_password
         asyncio.run(with_services(config, lambda services: action(services, operands[0])))
 

@@ -128,3 +128,12 @@ def test_backup_to_a_bad_target_is_one_line(services, config, tmp_path, monkeypa
     assert captured.out == "" and len(captured.err.strip().splitlines()) == 1 and path in captured.err
     assert (tmp_path / "not-a-database.txt").read_text() == "hello\n"
     assert pathlib.Path(config["db_path"]).read_bytes() == before
+
+
+def test_create_admin_refuses_a_malformed_email(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SEAM_DB_PATH", str(tmp_path / "seam.db"))
+    assert seam.main(["seam.py", "create-admin", "not an email"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.strip().splitlines() == ["seam: 'not an email' is not an email address"]
+    assert not (tmp_path / "seam.db").exists()
