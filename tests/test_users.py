@@ -217,6 +217,14 @@ async def test_reset_password(api):
         "POST", "/auth/login", json={"email": "reset@seam.test", "password": reset.data["temporaryPassword"]}
     )
     assert login.status == 200 and login.data["mustChangePassword"] is True
+    changed = await api.fetch(
+        "PUT",
+        "/auth/password",
+        json={"currentPassword": reset.data["temporaryPassword"], "newPassword": "my-own-pass"},
+        token=login.data["token"],
+    )
+    me = await api.fetch("GET", "/auth/me", token=changed.data["token"])
+    assert me.data["mustChangePassword"] is False and me.data["user"]["mustChangePassword"] == 0
     # A body is not needed and, when sent, not read.
     again = await api.fetch("PUT", f"/users/{user_id}/resetPassword", json={"password": "chosen-pass"}, token=admin)
     assert again.status == 200 and again.data["temporaryPassword"] != "chosen-pass"
