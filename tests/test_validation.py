@@ -90,7 +90,7 @@ async def test_small_chunked_body_is_accepted(api, base_url):
     assert response.code == 201 and json.loads(response.body)["data"]["roleName"] == "chunky"
 
 
-async def test_huge_content_length_never_reaches_a_handler(api, http_server_port):
+async def test_huge_content_length_is_refused_before_reading(api, http_server_port):
     """Far beyond the limit the server answers 413 before reading the body."""
     admin = await api.login()
     request = (
