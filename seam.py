@@ -111,7 +111,9 @@ async def serve(config):
             " (shown once; change it at first login)",
             flush=True,
         )
-    server = tornado.httpserver.HTTPServer(make_app(services), max_body_size=2 * config["max_body_bytes"])
+    server = tornado.httpserver.HTTPServer(
+        make_app(services), max_body_size=2 * config["max_body_bytes"], xheaders=config["proxy_headers"]
+    )
     server.listen(config["port"], config["address"])
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -26,6 +26,7 @@ class Setting:
 SETTINGS = (
     Setting("port", 3000, int, "TCP port to listen on"),
     Setting("address", "127.0.0.1", str, "address to bind (0.0.0.0 for every interface)"),
+    Setting("proxy_headers", False, bool, "behind a reverse proxy: client address from X-Real-IP (login throttling)"),
     Setting("db_path", "seam.db", str, "SQLite database file, created on first start"),
     Setting("jwt_secret", "", str, "HS256 secret; empty = generated on first start and kept in the database"),
     Setting("jwt_expires", "1h", str, "token lifetime: seconds or 30m, 1h, 7d"),

@@ -1,6 +1,7 @@
 """Routes outside the operation model: health, the console's static files, the JSON 404."""
 
 import os
+import sys
 
 import tornado.web
 
@@ -62,4 +63,6 @@ class ConsoleHandler(tornado.web.StaticFileHandler):
 
 
 def static_root(configured):
-    return configured or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "static")
+    """The configured directory, else the bundled console: beside the sources, or unpacked from the binary."""
+    bundle = getattr(sys, "_MEIPASS", None) or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return configured or os.path.join(bundle, "static")

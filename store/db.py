@@ -20,15 +20,10 @@ PRAGMAS = (
 )
 
 
-class Transaction:
-    """An open write unit; callbacks registered with on_commit run only once it is durable."""
+class Queries:
+    """Row fetching over `self.conn`: the reader for plain reads, the writer inside a transaction."""
 
-    def __init__(self, conn):
-        self.conn = conn
-        self.after_commit = []
-
-    async def execute(self, sql, params=()):
-        return await self.conn.execute(sql, params)
+    conn = None
 
     async def fetchone(self, sql, params=()):
         async with self.conn.execute(sql, params) as cur:
@@ -38,6 +33,17 @@ class Transaction:
         async with self.conn.execute(sql, params) as cur:
             return await cur.fetchall()
 
+
+class Transaction(Queries):
+    """An open write unit; callbacks registered with on_commit run only once it is durable."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.after_commit = []
+
+    async def execute(self, sql, params=()):
+        return await self.conn.execute(sql, params)
+
     async def insert(self, sql, params=()):
         cur = await self.conn.execute(sql, params)
         return cur.lastrowid
@@ -46,7 +52,7 @@ class Transaction:
         self.after_commit.append(callback)
 
 
-class Database:
+class Database(Queries):
     """Opens, migrates and closes the SQLite file; hands out transactions and reads."""
 
     def __init__(self, path):
@@ -89,13 +95,9 @@ class Database:
         for callback in tx.after_commit:
             callback()
 
-    async def fetchone(self, sql, params=()):
-        async with self.reader.execute(sql, params) as cur:
-            return await cur.fetchone()
-
-    async def fetchall(self, sql, params=()):
-        async with self.reader.execute(sql, params) as cur:
-            return await cur.fetchall()
+    @property
+    def conn(self):
+        return self.reader
 
     async def data_version(self):
         """Changes when another process (e.g. a maintenance subcommand) commits."""

@@ -13,6 +13,8 @@ from handlers import make_app, permission_catalog
 from handlers.config import validate
 from handlers.services import Services
 
+pytest_plugins = ["tests.processes"]  # the `processes` fixture
+
 ADMIN_EMAIL = "admin@seam.test"
 ADMIN_PASSWORD = "admin-pass-1"
 PASSWORD = "secret-pass-1"
@@ -81,8 +83,9 @@ class Response:
 class Api:
     """fetch(method, path, json=, token=, headers=, body=) → Response, against /api/v1 by default."""
 
-    def __init__(self, base_url):
+    def __init__(self, base_url, **request_options):
         self.base_url = base_url
+        self.request_options = request_options  # e.g. ca_certs for a TLS proxy in front
         self.client = tornado.httpclient.AsyncHTTPClient()
 
     async def fetch(self, method, path, json=None, token=None, headers=None, body=None, prefix="/api/v1"):
@@ -103,6 +106,7 @@ class Api:
             allow_nonstandard_methods=allow_body,
             raise_error=False,
             request_timeout=30,
+            **self.request_options,
         )
         text = response.body.decode("utf-8") if response.body else ""
         try:
@@ -180,10 +184,10 @@ class EventRecorder:
 
     EVENTS = ("operation:progress", "data:changed", "session:changed", "session:revoked")
 
-    def __init__(self, base_url):
+    def __init__(self, base_url, **client_options):
         self.base_url = base_url
         self.events = []
-        self.client = socketio.AsyncClient(reconnection=False)
+        self.client = socketio.AsyncClient(reconnection=False, **client_options)
         self.connect_error = None
         self.disconnected = asyncio.Event()
         for name in self.EVENTS:

@@ -1,0 +1,130 @@
+"""deploy/nginx.conf: Debian's nginx in front of `python seam.py`, over TLS, with WebSocket-only Socket.IO."""
+
+import shutil
+import ssl
+import subprocess
+
+import pytest
+import tornado.httpclient
+
+from tests.conftest import ADMIN_EMAIL, Api
+from tests.processes import ROOT, expect_change, free_port, serve_from_source
+
+
+def nginx_executable():
+    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
+    assert found, "nginx is missing: .ci/system-deps installs it"
+    return found
+
+
+def self_signed_certificate(directory):
+    """A certificate for 127.0.0.1 that the clients trust explicitly (no verification turned off)."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+def site_config(http_port, https_port, seam_port, cert, key):
+    """deploy/nginx.conf with its ports moved to loopback test ports and the test certificate."""
+    text = (ROOT / "deploy" / "nginx.conf").read_text()
+    replacements = {
+        "listen 80;": f"listen 127.0.0.1:{http_port};",
+        "listen 443 ssl;": f"listen 127.0.0.1:{https_port} ssl;",
+        "server 127.0.0.1:3000;": f"server 127.0.0.1:{seam_port};",
+        "/etc/letsencrypt/live/seam.example.com/fullchain.pem": str(cert),
+        "/etc/letsencrypt/live/seam.example.com/privkey.pem": str(key),
+    }
+    for old, new in replacements.items():
+        assert text.count(old) == 1, f"deploy/nginx.conf no longer has exactly one {old!r}"
+        text = text.replace(old, new)
+    return text
+
+
+def main_config(prefix, site):
+    """The few main-context lines a packaged nginx.conf would give, all inside the temp prefix."""
+    temp = "\n".join(
+        f"    {kind}_temp_path {prefix / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    return f"""daemon off;
+user root;
+worker_processes 1;
+pid {prefix / "nginx.pid"};
+error_log {prefix / "error.log"} info;
+events {{ worker_connections 64; }}
+http {{
+    access_log {prefix / "access.log"};
+{temp}
+    include {site};
+}}
+"""
+
+
+@pytest.fixture
+def proxied(tmp_path, processes):
+    """`python seam.py` (proxy_headers on, as deploy/nginx.conf expects) behind nginx on TLS."""
+    seam, seam_port = serve_from_source(processes, tmp_path, proxy_headers="true", login_max_failures=2)
+    http_port, https_port = free_port(), free_port()
+
+    prefix = tmp_path / "nginx"
+    prefix.mkdir()
+    cert, key = self_signed_certificate(prefix)
+    site = prefix / "seam.conf"
+    site.write_text(site_config(http_port, https_port, seam_port, cert, key))
+    (prefix / "nginx.conf").write_text(main_config(prefix, site))
+    nginx = processes(
+        "nginx",
+        [nginx_executable(), "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(prefix / "nginx.conf")],
+        prefix,
+        None,
+    )
+    trust = ssl.create_default_context(cafile=str(cert))
+    base_url = f"https://127.0.0.1:{https_port}"
+    nginx.wait_until_up(base_url + "/healthz", context=trust)
+    yield {"base_url": base_url, "http_port": http_port, "seam_port": seam_port, "cert": cert, "trust": trust}
+    nginx.stop()
+    assert seam.stop() == 0, seam.output()
+
+
+async def test_nginx_proxies_api_and_websocket(proxied):
+    api = Api(proxied["base_url"], ca_certs=str(proxied["cert"]))
+    token = await api.login()
+    me = await api.fetch("GET", "/auth/me", token=token)
+    assert me.status == 200 and me.data["user"]["email"] == ADMIN_EMAIL
+    console = await api.fetch("GET", "/", prefix="")
+    assert console.status == 200 and console.headers["Content-Type"].startswith("text/html")
+
+    transport = await expect_change(
+        proxied["base_url"], token, api, "proxied", websocket_extra_options={"ssl": proxied["trust"]}
+    )
+    assert transport == "websocket"
+
+
+async def test_nginx_redirects_plain_http_to_https(proxied):
+    client = tornado.httpclient.AsyncHTTPClient()
+    response = await client.fetch(
+        f"http://127.0.0.1:{proxied['http_port']}/api/v1/auth/me",
+        headers={"Host": "seam.example.com"},
+        follow_redirects=False,
+        raise_error=False,
+    )
+    assert response.code == 301
+    assert response.headers["Location"] == "https://seam.example.com/api/v1/auth/me"
+
+
+async def test_login_throttle_sees_the_client_address_not_the_proxy(proxied):
+    """proxy_headers: SEAM counts failures per X-Real-IP; nginx overwrites any X-Real-IP a client sends."""
+    direct = Api(f"http://127.0.0.1:{proxied['seam_port']}")
+    through_nginx = Api(proxied["base_url"], ca_certs=str(proxied["cert"]))
+
+    async def login(api, email, address):
+        body = {"email": email, "password": "wrong-password"}
+        return (await api.fetch("POST", "/auth/login", json=body, headers={"X-Real-IP": address})).status
+
+    assert [await login(direct, f"u{n}@seam.test", "192.0.2.1") for n in range(3)] == [401, 401, 429]
+    assert await login(direct, "u9@seam.test", "192.0.2.2") == 401
+    forged = [await login(through_nginx, f"p{n}@seam.test", f"192.0.2.{10 + n}") for n in range(3)]
+    assert forged == [401, 401, 429]
