@@ -13,7 +13,7 @@ import seam
 from handlers import ROUTE_TABLE
 from handlers.config import SETTINGS
 from tests.conftest import ADMIN_EMAIL, PASSWORD, assert_error
-from tests.process import run_seam, run_seam_async, seam_env
+from tests.processes import run_seam, run_seam_async, seam_env
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -15,8 +15,8 @@ import seam
 from handlers import permission_catalog
 from handlers.services import Services
 from store.seed import DEFAULT_MENU
-from tests.conftest import ADMIN_PASSWORD
-from tests.process import Server, free_port, http, run_seam, seam_env
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.processes import STOP_SECONDS, http_json, run_seam, seam_env, serve_from_source
 
 PASSWORD_LINE = re.compile(r"SEAM first start: admin account (\S+) with password (\S+) ")
 
@@ -134,82 +134,64 @@ def test_every_invalid_setting_is_one_line_naming_it(tmp_path, monkeypatch, caps
 
 
 @pytest.mark.timeout(120)
-def test_serves_as_a_user_starts_it_and_stops_gracefully_on_sigterm(tmp_path):
+def test_serves_as_a_user_starts_it_and_stops_gracefully_on_sigterm(processes, tmp_path):
     """`python seam.py` with SEAM_* variables in an empty directory; SIGTERM → exit 0, data intact."""
-    port = free_port()
-    server = Server(tmp_path, port, name="first")
-    try:
-        server.wait_ready()
-        match = PASSWORD_LINE.search(server.stdout)
-        assert match and match.group(1) == "admin@seam.local", server.stdout
-        assert server.stdout.count("SEAM first start") == 1
-        password = match.group(2)
-        status, login = server.api("POST", "/auth/login", {"email": "admin@seam.local", "password": password})
-        assert status == 200 and login["data"]["mustChangePassword"] is True
-        token = login["data"]["token"]
-        status, created = server.api("POST", "/roles", {"roleName": "from-http"}, token)
-        assert status == 201 and created["message"] == msg.ROLE_CREATED
-        assert server.terminate() == 0
-    finally:
-        server.kill()
+    seam, port = serve_from_source(processes, tmp_path, name="first", db_path="seam.db", admin_password="")
+    base = f"http://127.0.0.1:{port}/api/v1"
+    match = PASSWORD_LINE.search(seam.output())
+    assert match and match.group(1) == ADMIN_EMAIL, seam.output()
+    assert seam.output().count("SEAM first start") == 1
+    password = match.group(2)
+    status, login = http_json("POST", f"{base}/auth/login", {"email": ADMIN_EMAIL, "password": password})
+    assert status == 200 and login["data"]["mustChangePassword"] is True
+    token = login["data"]["token"]
+    status, created = http_json("POST", f"{base}/roles", {"roleName": "from-http"}, token)
+    assert status == 201 and created["message"] == msg.ROLE_CREATED
+    assert seam.stop() == 0
     assert not (tmp_path / "seam.db-wal").exists()  # the database was closed (checkpointed), not abandoned
     with closing(sqlite3.connect(tmp_path / "seam.db")) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert db.execute("SELECT COUNT(*) FROM roles WHERE roleName = 'from-http'").fetchone()[0] == 1
 
-    again = Server(tmp_path, port, name="second")
-    try:
-        again.wait_ready()
-        assert "password" not in again.stdout.lower()
-        status, login = again.api("POST", "/auth/login", {"email": "admin@seam.local", "password": password})
-        assert status == 200
-        status, roles = again.api("GET", "/roles", token=token)
-        assert status == 200 and "from-http" in [r["roleName"] for r in roles["data"]]
-        assert again.terminate() == 0
-    finally:
-        again.kill()
+    again, port = serve_from_source(processes, tmp_path, name="second", db_path="seam.db", admin_password="")
+    base = f"http://127.0.0.1:{port}/api/v1"
+    assert "password" not in again.output().lower()
+    assert http_json("POST", f"{base}/auth/login", {"email": ADMIN_EMAIL, "password": password})[0] == 200
+    status, roles = http_json("GET", f"{base}/roles", token=token)
+    assert status == 200 and "from-http" in [r["roleName"] for r in roles["data"]]
+    assert again.stop() == 0
 
 
 @pytest.mark.timeout(120)
-def test_sigterm_lets_an_in_flight_request_finish(tmp_path):
+def test_sigterm_lets_an_in_flight_request_finish(processes, tmp_path):
     """A login hashing (slow bcrypt) when SIGTERM arrives still gets its 200; then the exit is clean."""
-    server = Server(tmp_path, free_port(), bcrypt_rounds=13, admin_password=ADMIN_PASSWORD)
-    try:
-        server.wait_ready(timeout=60)
-        host, port = server.base.removeprefix("http://").split(":")
-        slow = HTTPConnection(host, int(port), timeout=60)
-        body = json.dumps({"email": "admin@seam.local", "password": ADMIN_PASSWORD})
-        slow.request("POST", "/api/v1/auth/login", body=body, headers={"Content-Type": "application/json"})
-        # Served in order on one loop: once a later request is answered, the login has been read.
-        assert http("GET", server.base + "/healthz")[0] == 200
-        server.proc.send_signal(signal.SIGTERM)
-        response = slow.getresponse()
-        assert response.status == 200 and json.loads(response.read())["message"] == msg.LOGGED_IN
-        assert server.proc.wait(60) == 0
-    finally:
-        server.kill()
-    assert "ERROR" not in server.stderr
+    seam, port = serve_from_source(processes, tmp_path, bcrypt_rounds=13)
+    slow = HTTPConnection("127.0.0.1", port, timeout=60)
+    body = json.dumps({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    slow.request("POST", "/api/v1/auth/login", body=body, headers={"Content-Type": "application/json"})
+    # Served in order on one loop: once a later request is answered, the login has been read.
+    assert http_json("GET", f"http://127.0.0.1:{port}/healthz")[0] == 200
+    seam.popen.send_signal(signal.SIGTERM)
+    response = slow.getresponse()
+    assert response.status == 200 and json.loads(response.read())["message"] == msg.LOGGED_IN
+    assert seam.popen.wait(STOP_SECONDS) == 0
+    assert "ERROR" not in seam.output()
 
 
 @pytest.mark.timeout(120)
-def test_chunked_body_beyond_the_limit_gets_the_413_envelope(tmp_path):
+def test_chunked_body_beyond_the_limit_gets_the_413_envelope(processes, tmp_path):
     """Past max_body_bytes the server answers 413 at once, before tornado's own cap would reply a bare 400."""
-    server = Server(tmp_path, free_port(), admin_password=ADMIN_PASSWORD)
-    try:
-        server.wait_ready()
-        host, port = server.base.removeprefix("http://").split(":")
-        conn = HTTPConnection(host, int(port), timeout=30)
-        conn.putrequest("POST", "/api/v1/auth/login")
-        conn.putheader("Transfer-Encoding", "chunked")
-        conn.putheader("Content-Type", "application/json")
-        conn.endheaders()
-        piece = b"x" * 65536
-        for _ in range(40):  # 2.5 MiB: beyond both 1 MiB and the server's 2 MiB cap
-            conn.send(b"%x\r\n%s\r\n" % (len(piece), piece))
-        conn.send(b"0\r\n\r\n")
-        response = conn.getresponse()
-        assert response.status == 413
-        assert json.loads(response.read()) == {"success": False, "message": msg.BODY_TOO_LARGE}
-        assert server.terminate() == 0
-    finally:
-        server.kill()
+    seam, port = serve_from_source(processes, tmp_path)
+    conn = HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.putrequest("POST", "/api/v1/auth/login")
+    conn.putheader("Transfer-Encoding", "chunked")
+    conn.putheader("Content-Type", "application/json")
+    conn.endheaders()
+    piece = b"x" * 65536
+    for _ in range(40):  # 2.5 MiB: beyond both 1 MiB and the server's 2 MiB cap
+        conn.send(b"%x\r\n%s\r\n" % (len(piece), piece))
+    conn.send(b"0\r\n\r\n")
+    response = conn.getresponse()
+    assert response.status == 413
+    assert json.loads(response.read()) == {"success": False, "message": msg.BODY_TOO_LARGE}
+    assert seam.stop() == 0
