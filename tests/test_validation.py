@@ -6,6 +6,7 @@ import socket
 import sqlite3
 import time
 from contextlib import closing
+from http.client import HTTPConnection
 
 import jwt
 import pytest
@@ -14,6 +15,7 @@ import tornado.httpclient
 import messages as msg
 from handlers import ROUTE_TABLE, schema
 from tests.conftest import PASSWORD, assert_error
+from tests.processes import serve_from_source
 
 MAX_BODY = 4096
 
@@ -238,3 +240,22 @@ async def test_odd_tokens_are_401(api, services):
         response = await api.fetch("GET", "/auth/me", headers={"Authorization": header})
         assert_error(response, 401, msg.TOKEN_INVALID)
     assert_error(await api.fetch("GET", "/auth/me", headers={"Authorization": "   "}), 401, msg.TOKEN_REQUIRED)
+
+
+@pytest.mark.timeout(120)
+def test_chunked_body_beyond_the_limit_gets_the_413_envelope(processes, tmp_path):
+    """Past max_body_bytes the server answers 413 at once, before tornado's own cap would reply a bare 400."""
+    seam, port = serve_from_source(processes, tmp_path)
+    conn = HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.putrequest("POST", "/api/v1/auth/login")
+    conn.putheader("Transfer-Encoding", "chunked")
+    conn.putheader("Content-Type", "application/json")
+    conn.endheaders()
+    piece = b"x" * 65536
+    for _ in range(40):  # 2.5 MiB: beyond both 1 MiB and the server's 2 MiB cap
+        conn.send(b"%x\r\n%s\r\n" % (len(piece), piece))
+    conn.send(b"0\r\n\r\n")
+    response = conn.getresponse()
+    assert response.status == 413
+    assert json.loads(response.read()) == {"success": False, "message": msg.BODY_TOO_LARGE}
+    assert seam.stop() == 0
