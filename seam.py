@@ -14,6 +14,7 @@ import tornado.options
 
 from handlers import ROUTE_TABLE, make_app, permission_catalog
 from handlers.config import SETTINGS, ConfigError, validate
+from handlers.schema import EMAIL
 from handlers.security import temporary_password
 from handlers.services import Services
 from store.errors import AppError
@@ -45,6 +46,20 @@ def build_parser():
     return parser
 
 
+def parse_setting(parser, flag):
+    """Parse one --name=value, naming the setting on failure.
+
+    tornado prints its whole help for an unknown name and raises a bare ValueError for a wrong type.
+    """
+    name = flag.lstrip("-").partition("=")[0].replace("-", "_")
+    if name not in parser:
+        raise ConfigError(f"unknown setting '{name}' (see --help)")
+    try:
+        parser.parse_command_line(["seam", flag], final=False)
+    except ValueError as error:
+        raise ConfigError(f"invalid setting '{name}': {error}") from None
+
+
 def load_config(argv, environ):
     """(settings dict, remaining args); raises ConfigError with a one-line message."""
     parser = build_parser()
@@ -58,7 +73,11 @@ def load_config(argv, environ):
         for setting in SETTINGS:
             value = environ.get(f"SEAM_{setting.name.upper()}")
             if value is not None:
-                parser.parse_command_line(["seam", f"--{setting.name}={value}"], final=False)
+                parse_setting(parser, f"--{setting.name}={value}")
+        for flag in argv[1:]:
+            if not flag.startswith("-") or flag == "--":
+                break
+            parse_setting(parser, flag)
         rest = parser.parse_command_line(argv, final=True)
     except tornado.options.Error as error:
         raise ConfigError(f"invalid setting: {error}") from None
@@ -105,11 +124,15 @@ async def serve(config):
     await stop.wait()
     log.info("shutting down")
     server.stop()
+    try:
+        await asyncio.wait_for(services.requests.idle.wait(), SHUTDOWN_GRACE_SECONDS)
+    except TimeoutError:
+        log.warning("%d requests did not finish within %ss", services.requests.count, SHUTDOWN_GRACE_SECONDS)
     await services.hub.close()
     try:
         await asyncio.wait_for(server.close_all_connections(), SHUTDOWN_GRACE_SECONDS)
     except TimeoutError:
-        log.warning("some requests did not finish within %ss", SHUTDOWN_GRACE_SECONDS)
+        log.warning("some connections did not close within %ss", SHUTDOWN_GRACE_SECONDS)
     await services.stop()
     log.info("stopped")
 
@@ -156,12 +179,18 @@ def backup(config, target):
     """SQLite's online backup: a consistent copy even while the server writes."""
     if not os.path.exists(config["db_path"]):
         raise ConfigError(f"invalid setting 'db_path': {config['db_path']!r} does not exist")
+    if os.path.exists(target) and os.path.samefile(target, config["db_path"]):
+        raise ConfigError(f"backup target {target!r} is the database itself")
     source = sqlite3.connect(config["db_path"])
-    destination = sqlite3.connect(target)
     try:
-        source.backup(destination)
+        destination = sqlite3.connect(target)
+        try:
+            source.backup(destination)
+        finally:
+            destination.close()
+    except sqlite3.Error as error:
+        raise ConfigError(f"backup to {target!r} failed: {error}") from None
     finally:
-        destination.close()
         source.close()
     print(f"backup of {config['db_path']} written to {target}")
 
@@ -176,6 +205,8 @@ def run_command(config, args):
     elif command == "backup":
         backup(config, operands[0])
     else:
+        if command == "create-admin" and not EMAIL.match(operands[0]):
+            raise ConfigError(f"{operands[0]!r} is not an email address")
         action = create_admin if command == "create-admin" else reset_password
         asyncio.run(with_services(config, lambda services: action(services, operands[0])))
 

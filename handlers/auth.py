@@ -60,6 +60,8 @@ class RegisterHandler(ApiHandler):
             if not self.services.config["open_registration"]:
                 raise Forbidden(msg.REGISTRATION_CLOSED)
             role = await self.services.roles.by_name(self.services.config["default_role"])
+            if role is None:  # renamed or deleted since start-up: nothing safe to give a newcomer
+                raise Forbidden(msg.REGISTRATION_CLOSED)
             role_id = role.idRole
         elif self.identity.can(self.route.permission):
             role_id = self.body.roleId

@@ -58,6 +58,8 @@ class ApiHandler(tornado.web.RequestHandler):
         self.services.cors.allow(self)
 
     async def prepare(self):
+        self.services.requests.enter()
+        self.in_flight, self.body_complete = True, False
         self.identity = None
         self.op = None
         self.change = None
@@ -95,10 +97,15 @@ class ApiHandler(tornado.web.RequestHandler):
         self.op.start()
 
     def data_received(self, chunk):
+        if self.too_large:
+            return
         self.size += len(chunk)
         if self.size > self.services.config["max_body_bytes"]:
+            # Answer at once: tornado then closes the connection instead of reading on (and, past its
+            # own limit, replying a bare 400) — this is how a chunked body too large gets its 413.
             self.too_large, self.chunks = True, []
-        elif not self.too_large:
+            self.send_error(413, exc_info=(AppError, AppError(msg.BODY_TOO_LARGE, 413), None))
+        else:
             self.chunks.append(chunk)
 
     async def get(self, **params):
@@ -110,6 +117,7 @@ class ApiHandler(tornado.web.RequestHandler):
         self.finish()
 
     async def _run(self, params):
+        self.body_complete = True
         if self.too_large:
             raise AppError(msg.BODY_TOO_LARGE, 413)
         self.params = {name: self._path_id(name, value) for name, value in params.items()}
@@ -215,7 +223,16 @@ class ApiHandler(tornado.web.RequestHandler):
             exc_info=(typ, value, tb),
         )
 
+    def on_connection_close(self):
+        """A client gone before its body was complete never reaches the method or on_finish: close here."""
+        super().on_connection_close()
+        if not getattr(self, "body_complete", True):
+            self.on_finish()
+
     def on_finish(self):
         op = getattr(self, "op", None)
         if op is not None and not op.closed:
             op.error(msg.INTERNAL_ERROR)
+        if getattr(self, "in_flight", False):
+            self.in_flight = False
+            self.services.requests.leave()

@@ -23,6 +23,24 @@ log = logging.getLogger("seam")
 EXTERNAL_CHECK_MS = 1000
 
 
+class InFlight:
+    """API requests being served, so a shutdown can let them finish before closing the database (SPEC §8)."""
+
+    def __init__(self):
+        self.count = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    def enter(self):
+        self.count += 1
+        self.idle.clear()
+
+    def leave(self):
+        self.count -= 1
+        if self.count == 0:
+            self.idle.set()
+
+
 class Services:
     def __init__(self, config, catalog):
         self.config = config
@@ -38,6 +56,7 @@ class Services:
         self.passwords = Passwords(config["bcrypt_rounds"])
         self.throttle = LoginThrottle(config["login_max_failures"], parse_duration(config["login_window"]))
         self.cors = Cors(config["cors_origins"])
+        self.requests = InFlight()
         self.tokens = None
         self.auth = Authenticator(None, self.cache)
         self.hub = RealtimeHub(self.auth, self.cache, config["cors_origins"], self.session_view)

@@ -113,6 +113,7 @@ class Api:
             parsed = _json.loads(text) if text else None
         except ValueError:
             parsed = None
+        assert_no_secrets(parsed, text)
         return Response(response.code, parsed, response.headers, text)
 
     async def login(self, email=ADMIN_EMAIL, password=ADMIN_PASSWORD):
@@ -150,6 +151,31 @@ _json = json
 @pytest.fixture
 def api(base_url):
     return Api(base_url)
+
+
+# Fields whose name mentions a password but carry no secret of the account (SPEC §5).
+PASSWORD_FIELDS_ALLOWED = {"temporaryPassword", "mustChangePassword"}
+
+
+def json_keys(value):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from json_keys(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from json_keys(item)
+
+
+def assert_no_secrets(parsed, text):
+    """Checked on every response the tests see: no bcrypt hash, no password field in envelope data (SPEC §1, §5).
+
+    Only envelopes' data is searched for field names: a schema document (OpenAPI) may name password fields.
+    """
+    assert "$2b$" not in text and "$2a$" not in text, text
+    data = parsed.get("data") if isinstance(parsed, dict) and "success" in parsed else None
+    leaked = {k for k in json_keys(data) if "password" in k.lower() and k not in PASSWORD_FIELDS_ALLOWED}
+    assert not leaked, (leaked, text)
 
 
 def assert_error(response, status, message):

@@ -1,11 +1,14 @@
 """Servers a test starts as real processes: `python seam.py`, the built binary, nginx."""
 
+import asyncio
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -14,6 +17,7 @@ import pytest
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, EventRecorder
 
 ROOT = Path(__file__).resolve().parent.parent
+SEAM = str(ROOT / "seam.py")
 START_SECONDS = 60
 STOP_SECONDS = 20
 
@@ -62,21 +66,64 @@ class Process:
             self.popen.wait()
 
 
-def serve_from_source(start, tmp_path, **settings):
-    """`python seam.py` on a free port with a temp database; returns (process, port) once healthy."""
-    port = free_port()
+def seam_env(**settings):
+    """The parent's environment without any SEAM_* variable, plus the given ones as SEAM_<NAME>."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEAM_")}
-    env.update(
-        SEAM_PORT=str(port),
-        SEAM_DB_PATH=str(tmp_path / "seam.db"),
-        SEAM_ADMIN_EMAIL=ADMIN_EMAIL,
-        SEAM_ADMIN_PASSWORD=ADMIN_PASSWORD,
-        SEAM_BCRYPT_ROUNDS="4",
-        **{f"SEAM_{name.upper()}": str(value) for name, value in settings.items()},
-    )
-    seam = start("seam", [sys.executable, str(ROOT / "seam.py")], tmp_path, env)
+    env.update({f"SEAM_{name.upper()}": str(value) for name, value in settings.items()})
+    return env
+
+
+def serve_from_source(start, tmp_path, name="seam", **settings):
+    """`python seam.py` on a free port with a temp database; returns (process, port) once healthy.
+
+    settings override the defaults below (admin_password="" leaves the first-start password to SEAM).
+    """
+    port = free_port()
+    defaults = {
+        "port": port,
+        "db_path": tmp_path / "seam.db",
+        "admin_email": ADMIN_EMAIL,
+        "admin_password": ADMIN_PASSWORD,
+        "bcrypt_rounds": 4,
+    }
+    seam = start(name, [sys.executable, SEAM], tmp_path, seam_env(**{**defaults, **settings}))
     seam.wait_until_up(f"http://127.0.0.1:{port}/healthz")
     return seam, port
+
+
+def run_seam(*args, cwd, env, timeout=60):
+    """A subcommand run to completion: CompletedProcess with text stdout and stderr."""
+    return subprocess.run(
+        [sys.executable, SEAM, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+async def run_seam_async(*args, cwd, env, timeout=60):
+    """run_seam for async tests: the test's own server keeps serving while the subcommand runs."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, SEAM, *args, cwd=cwd, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise
+    return subprocess.CompletedProcess(args, proc.returncode, out.decode(), err.decode())
+
+
+def http_json(method, url, body=None, token=None, timeout=10):
+    """(status, parsed JSON body) over plain urllib, for tests without an IOLoop; HTTP errors are answers."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
 
 
 @pytest.fixture

@@ -1,9 +1,15 @@
 """Stopping `python seam.py` with SIGTERM (SPEC §8): in-flight work ends, sockets close, exit code 0."""
 
 import asyncio
+import json
+import signal
+from http.client import HTTPConnection
 
-from tests.conftest import Api, EventRecorder
-from tests.processes import STOP_SECONDS, serve_from_source
+import pytest
+
+import messages as msg
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Api, EventRecorder
+from tests.processes import STOP_SECONDS, http_json, serve_from_source
 
 
 async def test_sigterm_with_a_socket_connected_exits_cleanly(tmp_path, processes):
@@ -19,3 +25,19 @@ async def test_sigterm_with_a_socket_connected_exits_cleanly(tmp_path, processes
         await recorder.close()
     assert "Traceback" not in seam.output()
     assert seam.output().rstrip().endswith("INFO seam: stopped")
+
+
+@pytest.mark.timeout(120)
+def test_sigterm_lets_an_in_flight_request_finish(processes, tmp_path):
+    """A login hashing (slow bcrypt) when SIGTERM arrives still gets its 200; then the exit is clean."""
+    seam, port = serve_from_source(processes, tmp_path, bcrypt_rounds=13)
+    slow = HTTPConnection("127.0.0.1", port, timeout=60)
+    body = json.dumps({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    slow.request("POST", "/api/v1/auth/login", body=body, headers={"Content-Type": "application/json"})
+    # Served in order on one loop: once a later request is answered, the login has been read.
+    assert http_json("GET", f"http://127.0.0.1:{port}/healthz")[0] == 200
+    seam.popen.send_signal(signal.SIGTERM)
+    response = slow.getresponse()
+    assert response.status == 200 and json.loads(response.read())["message"] == msg.LOGGED_IN
+    assert seam.popen.wait(STOP_SECONDS) == 0
+    assert "ERROR" not in seam.output()

@@ -1,0 +1,259 @@
+"""SPEC §3–§5 safety rules: throttling, registration policy, lock-out guard, secrets, bcrypt off the loop."""
+
+import asyncio
+import json
+import sqlite3
+from contextlib import closing
+
+import pytest
+import tornado.httpclient
+
+import messages as msg
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, assert_error
+
+USER_ROLE = 2
+ASSIGN = "POST /api/v1/permission/assign"
+
+
+def registration(role_id=1, email="new@seam.test"):
+    return {"full_name": "Nueva Persona", "email": email, "password": PASSWORD, "roleId": role_id}
+
+
+# --- login throttling -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("overrides", [{"login_max_failures": 3}])
+async def test_login_throttled_per_email(api, overrides):
+    wrong = {"email": ADMIN_EMAIL, "password": "wrong-password"}
+    for _ in range(3):
+        assert_error(await api.fetch("POST", "/auth/login", json=wrong), 401, msg.BAD_CREDENTIALS)
+    # Once throttled, even the right password is refused until the window passes.
+    blocked = await api.fetch("POST", "/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    assert_error(blocked, 429, msg.RATE_LIMITED)
+    assert 1 <= int(blocked.headers["Retry-After"]) <= 15 * 60
+
+
+@pytest.mark.parametrize("overrides", [{"login_max_failures": 3}])
+async def test_login_throttled_per_address(api, overrides):
+    for n in range(3):
+        unknown = {"email": f"ghost{n}@seam.test", "password": "whatever-pass"}
+        assert_error(await api.fetch("POST", "/auth/login", json=unknown), 401, msg.BAD_CREDENTIALS)
+    blocked = await api.fetch("POST", "/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    assert_error(blocked, 429, msg.RATE_LIMITED)
+    assert int(blocked.headers["Retry-After"]) >= 1
+
+
+async def login_from(base_url, source_ip, email, password):
+    """A login whose TCP connection comes from another loopback address (a different client)."""
+    response = await tornado.httpclient.AsyncHTTPClient().fetch(
+        base_url + "/api/v1/auth/login",
+        method="POST",
+        body=json.dumps({"email": email, "password": password}),
+        headers={"Content-Type": "application/json"},
+        network_interface=source_ip,
+        raise_error=False,
+    )
+    return response.code
+
+
+@pytest.mark.parametrize("overrides", [{"login_max_failures": 3}])
+async def test_login_throttled_per_email_across_addresses(api, base_url, overrides):
+    admin = await api.login()
+    await api.create_user(admin, "other@seam.test", USER_ROLE)
+    for n in (2, 3, 4):
+        assert await login_from(base_url, f"127.0.0.{n}", ADMIN_EMAIL, "wrong-password") == 401
+    # From a fresh address the email alone is throttled; another account from that address is not.
+    assert await login_from(base_url, "127.0.0.5", ADMIN_EMAIL, ADMIN_PASSWORD) == 429
+    assert await login_from(base_url, "127.0.0.5", "other@seam.test", PASSWORD) == 200
+
+
+@pytest.mark.parametrize("overrides", [{"login_max_failures": 3}])
+async def test_successes_do_not_count(api, overrides):
+    for _ in range(5):
+        await api.login()
+    wrong = {"email": ADMIN_EMAIL, "password": "wrong-password"}
+    for _ in range(2):
+        assert_error(await api.fetch("POST", "/auth/login", json=wrong), 401, msg.BAD_CREDENTIALS)
+    await api.login()
+
+
+# --- registration policy ----------------------------------------------------------------------
+
+
+async def test_anonymous_registration_refused_by_default(api, config):
+    assert_error(await api.fetch("POST", "/auth/register", json=registration()), 403, msg.REGISTRATION_CLOSED)
+    with closing(sqlite3.connect(config["db_path"])) as db, db:
+        assert db.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("overrides", [{"open_registration": True}])
+async def test_open_registration_forces_the_default_role(api, overrides):
+    created = await api.fetch("POST", "/auth/register", json=registration(role_id=1))
+    assert created.status == 201 and created.body["message"] == msg.REGISTERED
+    assert created.data["roleId"] == USER_ROLE and created.data["roleName"] == "user"
+    user = await api.login("new@seam.test", PASSWORD)
+    assert_error(await api.fetch("GET", "/users", token=user), 403, msg.FORBIDDEN)
+    unknown_role = await api.fetch("POST", "/auth/register", json=registration(role_id=999, email="b@seam.test"))
+    assert unknown_role.status == 201 and unknown_role.data["roleId"] == USER_ROLE
+    assert_error(
+        await api.fetch("POST", "/auth/register", json={}),
+        400,
+        "'full_name' es requerido. 'email' es requerido. 'password' es requerido. 'roleId' es requerido",
+    )
+    assert_error(
+        await api.fetch("POST", "/auth/register", json=registration(role_id=True, email="c@seam.test")),
+        400,
+        "'roleId' debe ser de tipo number",
+    )
+    assert_error(await api.fetch("POST", "/auth/register", json=registration()), 409, msg.EMAIL_IN_USE)
+    # An authenticated caller without the register permission is still refused.
+    assert_error(
+        await api.fetch("POST", "/auth/register", json=registration(email="d@seam.test"), token=user),
+        403,
+        msg.FORBIDDEN,
+    )
+
+
+@pytest.mark.parametrize("overrides", [{"open_registration": True}])
+async def test_open_registration_without_the_default_role_is_closed(api, overrides):
+    """The default role renamed or deleted at run time: anonymous registration is refused cleanly, not a 500."""
+    admin = await api.login()
+    assert (await api.fetch("PUT", "/roles/2", json={"roleName": "renamed"}, token=admin)).status == 200
+    assert_error(await api.fetch("POST", "/auth/register", json=registration()), 403, msg.REGISTRATION_CLOSED)
+    assert (await api.fetch("DELETE", "/roles/2", token=admin)).status == 200
+    assert_error(await api.fetch("POST", "/auth/register", json=registration()), 403, msg.REGISTRATION_CLOSED)
+    assert (await api.fetch("POST", "/roles", json={"roleName": "user"}, token=admin)).status == 201
+    assert (await api.fetch("POST", "/auth/register", json=registration())).status == 201
+
+
+async def test_register_permission_lets_the_caller_choose_the_role(api):
+    admin = await api.login()
+    created = await api.fetch("POST", "/auth/register", json=registration(role_id=1), token=admin)
+    assert created.status == 201 and created.data["roleId"] == 1 and created.data["roleName"] == "admin"
+    assert_error(
+        await api.fetch("POST", "/auth/register", json=registration(role_id=999, email="x@seam.test"), token=admin),
+        404,
+        msg.ROLE_NOT_FOUND.format(id=999),
+    )
+    await api.create_user(admin, "plain@seam.test", USER_ROLE)
+    plain = await api.login("plain@seam.test", PASSWORD)
+    body = registration(email="y@seam.test")
+    assert_error(await api.fetch("POST", "/auth/register", json=body, token=plain), 403, msg.FORBIDDEN)
+    assert_error(await api.fetch("POST", "/auth/register", json=body, token="bad"), 401, msg.TOKEN_INVALID)
+
+
+# --- lock-out guard (SPEC §4) -----------------------------------------------------------------
+
+
+def snapshot(config):
+    with closing(sqlite3.connect(config["db_path"])) as db, db:
+        users = db.execute("SELECT idUser, roleId, isActive FROM users ORDER BY idUser").fetchall()
+        grants = db.execute("SELECT roleId, permissionId FROM permissionXRole ORDER BY 1, 2").fetchall()
+        permissions = db.execute("SELECT COUNT(*) FROM permissions").fetchone()[0]
+    return users, grants, permissions
+
+
+async def test_lockout_guard_protects_the_last_granter(api, config):
+    admin = await api.login()
+    catalog = {p["nameUri"]: p["idPermission"] for p in (await api.fetch("GET", "/permission", token=admin)).data}
+    assign_id = catalog[ASSIGN]
+    # A role that holds the permission but has no active user does not count.
+    spare = await api.create_role(admin, "spare", [ASSIGN])
+    idle = await api.create_user(admin, "idle@seam.test", spare)
+    assert (await api.fetch("PUT", f"/users/{idle}/state", json={"isActive": 0}, token=admin)).status == 200
+    before = snapshot(config)
+    attempts = [
+        ("DELETE", "/users/1", None),
+        ("PUT", "/users/1/state", {"isActive": False}),
+        ("PUT", "/users/1", {"roleId": USER_ROLE}),
+        ("DELETE", "/permission/unassign", {"roleId": 1, "permissionId": assign_id}),
+        ("DELETE", f"/permission/{assign_id}", None),
+    ]
+    for method, path, body in attempts:
+        assert_error(await api.fetch(method, path, json=body, token=admin), 409, msg.LOCKOUT)
+    assert snapshot(config) == before
+    assert (await api.fetch("GET", "/auth/me", token=admin)).status == 200
+    # Unassigning from a role with no active users is fine.
+    freed = await api.fetch(
+        "DELETE", "/permission/unassign", json={"roleId": spare, "permissionId": assign_id}, token=admin
+    )
+    assert freed.status == 200
+
+
+async def test_lockout_guard_allows_when_another_granter_remains(api):
+    admin = await api.login()
+    second = await api.create_user(admin, "second@seam.test", 1)
+    assert (await api.fetch("PUT", "/users/1/state", json={"isActive": 0}, token=admin)).status == 200
+    token = await api.login("second@seam.test", PASSWORD)
+    # Now "second" is the last one.
+    assert_error(await api.fetch("DELETE", f"/users/{second}", token=token), 409, msg.LOCKOUT)
+    assert (await api.fetch("PUT", "/users/1/state", json={"isActive": 1}, token=token)).status == 200
+    assert (await api.fetch("DELETE", f"/users/{second}", token=token)).status == 200
+
+
+# --- secrets ----------------------------------------------------------------------------------
+
+
+async def test_no_secret_in_responses_or_change_rows(api, config):
+    """conftest checks every response of the suite; here every user-touching route runs once."""
+    admin = await api.login()
+    user_id = await api.create_user(admin, "s@seam.test", USER_ROLE)
+    reset = await api.fetch("PUT", f"/users/{user_id}/resetPassword", token=admin)
+    temporary = reset.data["temporaryPassword"]
+    user = await api.login("s@seam.test", temporary)
+    changed = await api.fetch(
+        "PUT", "/auth/password", json={"currentPassword": temporary, "newPassword": "final-pass-1"}, token=user
+    )
+    user = changed.data["token"]
+    for method, path, body in (
+        ("GET", "/users", None),
+        ("GET", f"/users/{user_id}", None),
+        ("PUT", f"/users/{user_id}", {"full_name": "Otra Persona", "password": "another-pass"}),
+        ("PUT", f"/users/{user_id}/state", {"isActive": 1}),
+        ("POST", "/auth/register", registration(email="r@seam.test")),
+        ("GET", "/auth/me", None),
+    ):
+        response = await api.fetch(method, path, json=body, token=admin)
+        assert response.status in (200, 201), (path, response.body)
+    with closing(sqlite3.connect(config["db_path"])) as db, db:
+        rows = db.execute("SELECT operation, message, data, before, after FROM changes").fetchall()
+    assert rows
+    dump = repr(rows)
+    assert "$2b$" not in dump and temporary not in dump and "final-pass-1" not in dump
+    assert "another-pass" not in dump and '"password"' not in dump
+
+
+# --- bcrypt off the event loop ----------------------------------------------------------------
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("overrides", [{"bcrypt_rounds": 12}])
+async def test_login_in_flight_does_not_stall_other_requests(api, services, overrides):
+    """Health checks complete while a password check is still running: the loop was never blocked.
+
+    Were bcrypt run on the loop, no other coroutine could ever observe a check in flight.
+    """
+    in_flight = 0
+    original = services.passwords.check
+
+    async def observed_check(password, digest):
+        nonlocal in_flight
+        in_flight += 1
+        try:
+            return await original(password, digest)
+        finally:
+            in_flight -= 1
+
+    services.passwords.check = observed_check
+    body = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+    logins = [asyncio.ensure_future(api.fetch("POST", "/auth/login", json=body)) for _ in range(4)]
+    overlapped = 0
+    for _ in range(2000):
+        if all(task.done() for task in logins):
+            break
+        health = await api.fetch("GET", "/healthz", prefix="")
+        assert health.status == 200
+        overlapped += in_flight > 0
+    results = await asyncio.gather(*logins)
+    assert [r.status for r in results] == [200] * 4
+    assert overlapped > 0
