@@ -33,6 +33,18 @@ settings come from seam.conf (or --config=FILE), then SEAM_<NAME> environment va
 then --name=value flags:
 """
 SHUTDOWN_GRACE_SECONDS = 10
+# tornado reads any word but false/0/f as true; a typo (or "no") must not silently turn a setting on.
+BOOLEAN_WORDS = {
+    "true": "true",
+    "1": "true",
+    "yes": "true",
+    "on": "true",
+    "false": "false",
+    "0": "false",
+    "no": "false",
+    "off": "false",
+}
+BOOLEAN_SETTINGS = {s.name for s in SETTINGS if s.type is bool}
 log = logging.getLogger("seam")
 
 
@@ -51,9 +63,15 @@ def parse_setting(parser, flag):
 
     tornado prints its whole help for an unknown name and raises a bare ValueError for a wrong type.
     """
-    name = flag.lstrip("-").partition("=")[0].replace("-", "_")
+    name, has_value, value = flag.lstrip("-").partition("=")
+    name = name.replace("-", "_")
     if name not in parser:
         raise ConfigError(f"unknown setting '{name}' (see --help)")
+    if has_value and name in BOOLEAN_SETTINGS:
+        word = value.strip().lower()
+        if word not in BOOLEAN_WORDS:
+            raise ConfigError(f"invalid setting '{name}': {value!r} is not one of {', '.join(BOOLEAN_WORDS)}")
+        flag = f"--{name}={BOOLEAN_WORDS[word]}"
     try:
         parser.parse_command_line(["seam", flag], final=False)
     except ValueError as error:

@@ -113,6 +113,8 @@ def test_invalid_config_stops_start_up_with_one_line(tmp_path, settings, name):
         ({}, ["--port=x"], "port"),
         ({}, ["--no-such-thing=1"], "no_such_thing"),
         ({}, ["--config=missing.conf"], "config"),
+        ({"SEAM_OPEN_REGISTRATION": "perhaps"}, [], "open_registration"),
+        ({}, ["--open_registration=maybe"], "open_registration"),
     ],
 )
 def test_every_invalid_setting_is_one_line_naming_it(tmp_path, monkeypatch, capsys, environ, argv, name):
@@ -128,6 +130,15 @@ def test_every_invalid_setting_is_one_line_naming_it(tmp_path, monkeypatch, caps
     assert len(lines) == 1 and f"'{name}'" in lines[0], captured.err
     assert captured.out == ""
     assert not (tmp_path / "seam.db").exists()
+
+
+@pytest.mark.parametrize("word, expected", [("no", False), ("off", False), ("0", False), ("yes", True), ("on", True)])
+def test_boolean_words_mean_what_they_say(tmp_path, monkeypatch, word, expected):
+    """tornado alone would read 'no' and 'off' as true and open registration to anyone."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SEAM_OPEN_REGISTRATION", word)
+    config, _ = seam.load_config(["seam.py"], os.environ)
+    assert config["open_registration"] is expected
 
 
 @pytest.mark.timeout(120)
