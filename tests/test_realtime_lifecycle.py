@@ -153,3 +153,26 @@ async def test_operation_id_is_generated_when_absent_or_malformed(api, sockets):
         assert statuses(tab, operation_id) == ["start", "success"]
     error = await api.fetch("GET", "/users/999", token=token, headers={"X-Operation-ID": "bad id"})
     assert GENERATED_ID.match(error.headers["X-Operation-ID"])
+
+
+async def test_rolled_back_mutation_emits_error_and_leaves_no_change(api, sockets, services):
+    token = await api.login()
+    tab, other = await sockets(token), await sockets(token)
+    before = await services.changes.latest_seq()
+    headers = {"X-Socket-ID": tab.sid, "X-Operation-ID": "op-lockout"}
+    refused = await api.fetch("PUT", "/users/1/state", json={"isActive": 0}, token=token, headers=headers)
+    assert_error(refused, 409, msg.LOCKOUT)
+    await barrier(api, token, tab, other)
+    assert progress(tab, "op-lockout") == [
+        ("start", msg.OP_START.format(operation="users:update")),
+        ("processing", msg.OP_CHECKING),
+        ("processing", msg.OP_SAVING),
+        ("error", msg.LOCKOUT),
+    ]
+    assert [c for c in changes(tab) + changes(other) if c["operationId"] == "op-lockout"] == []
+    assert without_barriers(other) == []
+    feed = await api.fetch("GET", f"/changes?since={before}", token=token)
+    assert [c["operation"] for c in feed.data] == ["sidebar:create"]
+    assert feed.data[0]["seq"] == before + 1
+    me = await api.fetch("GET", "/users/1", token=token)
+    assert me.data["isActive"] == 1
