@@ -1,14 +1,21 @@
 """SPEC §7 change feed and audit log: replay after a reconnect, no row for a failed mutation, retention, audit."""
 
+import asyncio
+import os
+import pathlib
+import socket
 import sqlite3
+import sys
 
 import pytest
+import tornado.httpclient
 
 import messages as msg
-from tests.conftest import ADMIN_PASSWORD, PASSWORD, assert_error
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, Api, EventRecorder, assert_error
 from tests.realtime_support import barrier, changes, no_secrets
 
 READ_USERS = "GET /api/v1/users"
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 ENTITY_KEYS = {"roles": "idRole", "users": "idUser", "auth": "idUser", "sidebar": "idItem"}
 
 
@@ -239,3 +246,105 @@ async def test_latest_seq_counts_changes_the_caller_cannot_see_and_query_is_vali
     assert_error(await api.fetch("GET", "/changes?since=-1", token=admin), 400, bad_type)
     assert_error(await api.fetch("GET", "/changes?since=abc", token=admin), 400, bad_type)
     assert_error(await api.fetch("GET", "/changes"), 401, msg.TOKEN_REQUIRED)
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def _start_seam(env, log):
+    """`python seam.py` in a subprocess, once /healthz answers (bounded wait)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "seam.py", cwd=ROOT, env=env, stdout=log, stderr=log, stdin=asyncio.subprocess.DEVNULL
+    )
+    client = tornado.httpclient.AsyncHTTPClient()
+    for _ in range(200):
+        try:
+            health = await client.fetch(f"http://127.0.0.1:{env['SEAM_PORT']}/healthz", raise_error=False)
+            if health.code == 200:
+                return process
+        except OSError:
+            pass
+        assert process.returncode is None, "seam.py exited during start-up"
+        await asyncio.sleep(0.05)
+    process.kill()
+    raise AssertionError("seam.py did not become healthy")
+
+
+@pytest.mark.timeout(60)
+async def test_sigkill_mid_stream_keeps_every_acknowledged_mutation_and_never_reuses_seq(tmp_path):
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SEAM_DB_PATH": str(tmp_path / "seam.db"),
+        "SEAM_PORT": str(port),
+        "SEAM_ADDRESS": "127.0.0.1",
+        "SEAM_BCRYPT_ROUNDS": "4",
+        "SEAM_ADMIN_EMAIL": ADMIN_EMAIL,
+        "SEAM_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "SEAM_LOG_LEVEL": "warning",
+    }
+    base = f"http://127.0.0.1:{port}"
+    api = Api(base)
+    with open(tmp_path / "seam.log", "ab") as log:
+        process = await _start_seam(env, log)
+        try:
+            admin = await api.login()
+            listener = await EventRecorder(base).connect(admin)
+            acked = {}
+            enough = asyncio.Event()
+
+            async def writer(worker):
+                for n in range(1000):
+                    name, operation_id = f"kill-{worker}-{n}", f"kill-op-{worker}-{n}"
+                    try:
+                        created = await api.fetch(
+                            "POST",
+                            "/roles",
+                            json={"roleName": name},
+                            token=admin,
+                            headers={"X-Operation-ID": operation_id},
+                        )
+                    except (OSError, tornado.httpclient.HTTPClientError):  # the server died under this request
+                        return
+                    if created.status == 201:
+                        acked[operation_id] = name
+                    if len(acked) >= 40:
+                        enough.set()
+                    if created.status == 599:
+                        return
+
+            writers = [asyncio.ensure_future(writer(worker)) for worker in range(4)]
+            await asyncio.wait_for(enough.wait(), 30)
+            await asyncio.sleep(0.004)  # lands the kill between an acknowledgement and the next one
+            process.kill()  # SIGKILL while the writers still have requests in flight
+            await process.wait()
+            await asyncio.wait_for(asyncio.gather(*writers), 30)
+            live = {c["seq"]: c["operationId"] for c in changes(listener)}
+            await listener.close()
+
+            process = await _start_seam(env, log)
+            admin = await api.login()
+            roles = {r["roleName"] for r in (await api.fetch("GET", "/roles", token=admin)).data}
+            feed = (await api.fetch("GET", "/changes?limit=500", token=admin)).data
+            by_operation = {c["operationId"]: c for c in feed}
+            for operation_id, name in acked.items():
+                assert name in roles
+                assert by_operation[operation_id]["data"]["roleName"] == name
+            streamed = {c["data"]["roleName"] for c in feed if c["operation"] == "roles:create"}
+            assert {r for r in roles if r.startswith("kill-")} == {r for r in streamed if r.startswith("kill-")}
+            seqs = [c["seq"] for c in feed]
+            assert seqs == sorted(set(seqs))
+            for seq, operation_id in live.items():
+                assert by_operation[operation_id]["seq"] == seq
+            after = await api.fetch("POST", "/roles", json={"roleName": "after-restart"}, token=admin)
+            assert after.status == 201
+            newest = (await api.fetch("GET", f"/changes?since={seqs[-1]}", token=admin)).data
+            assert [c["data"]["roleName"] for c in newest] == ["after-restart"]
+            assert newest[0]["seq"] > max([*seqs, *live])
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
