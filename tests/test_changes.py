@@ -5,6 +5,7 @@ import os
 import pathlib
 import socket
 import sqlite3
+import subprocess
 import sys
 
 import pytest
@@ -256,8 +257,8 @@ def _free_port():
 
 async def _start_seam(env, log):
     """`python seam.py` in a subprocess, once /healthz answers (bounded wait)."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "seam.py", cwd=ROOT, env=env, stdout=log, stderr=log, stdin=asyncio.subprocess.DEVNULL
+    process = subprocess.Popen(  # plain Popen: asyncio's subprocess transports outlive the test loop
+        [sys.executable, "seam.py"], cwd=ROOT, env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL
     )
     client = tornado.httpclient.AsyncHTTPClient()
     for _ in range(200):
@@ -267,7 +268,7 @@ async def _start_seam(env, log):
                 return process
         except OSError:
             pass
-        assert process.returncode is None, "seam.py exited during start-up"
+        assert process.poll() is None, "seam.py exited during start-up"
         await asyncio.sleep(0.05)
     process.kill()
     raise AssertionError("seam.py did not become healthy")
@@ -320,7 +321,7 @@ async def test_sigkill_mid_stream_keeps_every_acknowledged_mutation_and_never_re
             await asyncio.wait_for(enough.wait(), 30)
             await asyncio.sleep(0.004)  # lands the kill between an acknowledgement and the next one
             process.kill()  # SIGKILL while the writers still have requests in flight
-            await process.wait()
+            process.wait(10)
             await asyncio.wait_for(asyncio.gather(*writers), 30)
             live = {c["seq"]: c["operationId"] for c in changes(listener)}
             await listener.close()
@@ -345,6 +346,6 @@ async def test_sigkill_mid_stream_keeps_every_acknowledged_mutation_and_never_re
             assert [c["data"]["roleName"] for c in newest] == ["after-restart"]
             assert newest[0]["seq"] > max([*seqs, *live])
         finally:
-            if process.returncode is None:
+            if process.poll() is None:
                 process.kill()
-                await process.wait()
+                process.wait(10)

@@ -145,6 +145,7 @@ async def test_self_password_change_revokes_all_but_the_callers_socket(api, sock
     for tab in (other_tab, third_tab):
         await tab.disconnected.wait()
         assert tab.events == [("session:revoked", {"reason": msg.REVOKED_PASSWORD_CHANGED})]
+    await caller.wait_for(lambda events: any(e.get("status") == "success" for _, e in events))
     assert caller.client.connected
     assert [(e["status"], e["operation"]) for e in caller.of("operation:progress")][-1] == ("success", "auth:password")
     assert caller.of("session:revoked") == [] and caller.of("data:changed") == []

@@ -70,4 +70,5 @@ report.other = other.events;
 tab.socket.close();
 other.socket.close();
 clearTimeout(deadline);
-console.log(JSON.stringify(report));
+// Exit explicitly: fetch's keep-alive connections to the server would keep Node running.
+process.stdout.write(JSON.stringify(report) + "\n", () => process.exit(0));
