@@ -176,3 +176,42 @@ async def test_rolled_back_mutation_emits_error_and_leaves_no_change(api, socket
     assert feed.data[0]["seq"] == before + 1
     me = await api.fetch("GET", "/users/1", token=token)
     assert me.data["isActive"] == 1
+
+
+async def test_client_going_away_mid_request_still_closes_the_operation_once(
+    api, sockets, services, base_url, monkeypatch
+):
+    token = await api.login()
+    tab = await sockets(token)
+    entered, release = asyncio.Event(), asyncio.Event()
+    real_create = services.roles.create
+
+    async def slow_create(*args, **kwargs):
+        entered.set()
+        await release.wait()
+        return await real_create(*args, **kwargs)
+
+    monkeypatch.setattr(services.roles, "create", slow_create)
+    host, port = base_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    body = b'{"roleName": "orphan"}'
+    writer.write(
+        b"POST /api/v1/roles HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + f"Authorization: Bearer {token}\r\nX-Socket-ID: {tab.sid}\r\nX-Operation-ID: gone\r\n".encode()
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    await writer.drain()
+    await asyncio.wait_for(entered.wait(), 5)
+    writer.close()
+    await writer.wait_closed()
+    await asyncio.sleep(0.05)  # let the server notice the closed connection before the handler resumes
+    release.set()
+    await tab.wait_for(lambda events: statuses(tab, "gone")[-1:] in (["success"], ["error"]))
+    monkeypatch.undo()
+    await barrier(api, token, tab)
+    done = statuses(tab, "gone")
+    assert done[:2] == ["start", "processing"] and len(done) == 3
+    created = "orphan" in [r["roleName"] for r in (await api.fetch("GET", "/roles", token=token)).data]
+    assert [c["operationId"] for c in changes(tab) if c["operationId"] == "gone"] == (["gone"] if created else [])
+    assert done[-1] == ("success" if created else "error")
