@@ -61,6 +61,7 @@ class ApiHandler(tornado.web.RequestHandler):
         self.identity = None
         self.op = None
         self.change = None
+        self.turn = None
         self.effects = []
         self.chunks, self.size, self.too_large = [], 0, False
         self.operation_id = operation_id_from(self.request.headers.get("X-Operation-ID"))
@@ -162,6 +163,10 @@ class ApiHandler(tornado.web.RequestHandler):
             after=after,
             subject=subject,
         )
+        tx.on_commit(self._take_turn)
+
+    def _take_turn(self):
+        self.turn = self.services.commit_order.reserve()
 
     def refresh_sessions(self, user_ids=(), role_ids=()):
         """After success: push session:changed to these users and to everyone holding these roles."""
@@ -175,8 +180,8 @@ class ApiHandler(tornado.web.RequestHandler):
     async def ok(self, data, message, status=200, meta=None, event_data=schema.UNSET):
         """The one success path: success event, data:changed, session effects, then the response."""
         self.op.success(message, data if event_data is schema.UNSET else event_data)
-        if self.change is not None:
-            change = self.change
+        if self.turn is not None:
+            change, turn = self.change, self.turn
             payload = {
                 "operation": change.operation,
                 "message": change.message,
@@ -186,7 +191,15 @@ class ApiHandler(tornado.web.RequestHandler):
                 "seq": change.seq,
                 "at": change.at,
             }
-            self.op.then(lambda: self.services.hub.data_changed(change, payload))
+
+            async def fan_out():
+                await turn.wait()
+                try:
+                    await self.services.hub.data_changed(change, payload)
+                finally:
+                    turn.finish()
+
+            self.op.then(fan_out)
         for effect in self.effects:
             self.op.then(effect)
         await self.op.drained()
@@ -219,3 +232,5 @@ class ApiHandler(tornado.web.RequestHandler):
         op = getattr(self, "op", None)
         if op is not None and not op.closed:
             op.error(msg.INTERNAL_ERROR)
+        if getattr(self, "turn", None) is not None:
+            self.turn.finish()  # committed but never fanned out: do not hold later changes back

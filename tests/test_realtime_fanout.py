@@ -5,6 +5,7 @@ import asyncio
 import pytest
 
 import messages as msg
+from handlers.base import ApiHandler
 from tests.conftest import ADMIN_PASSWORD, PASSWORD
 from tests.realtime_support import barrier, changes, no_secrets, without_barriers
 
@@ -139,3 +140,50 @@ async def test_fan_out_under_load_every_permitted_socket_gets_every_change_once_
         assert [s for s in seqs(tab) if s < first + 50] == role_seqs
         assert not any(c["operation"].startswith("users:") for c in changes(tab))
     assert msg.USER_UPDATED in {c["message"] for c in changes(admin_tabs[0])}
+
+
+async def test_data_changed_leaves_in_commit_order_even_when_one_fan_out_is_slow(api, sockets, services, monkeypatch):
+    """Regression: a users:* fan-out waiting on the auth cache was overtaken by a later commit's fan-out."""
+    admin = await api.login()
+    subject_id = await api.create_user(admin, "subject@seam.test", 1)
+    tab = await sockets(admin)
+    first = await services.changes.latest_seq() + 1
+    real_lookup = services.cache.roles_holding
+
+    async def lookup_after_next_commit(permission):
+        """Hold the users:update fan-out until the roles:create behind it has committed (bounded)."""
+        for _ in range(400):
+            if await services.changes.latest_seq() > first:
+                break
+            await asyncio.sleep(0.005)
+        return await real_lookup(permission)
+
+    monkeypatch.setattr(services.cache, "roles_holding", lookup_after_next_commit)
+    update = api.fetch("PUT", f"/users/{subject_id}", json={"full_name": "Slow Fan-out"}, token=admin)
+
+    async def create_after_update_committed():
+        while await services.changes.latest_seq() < first:
+            await asyncio.sleep(0.005)
+        return await api.fetch("POST", "/roles", json={"roleName": "overtaker"}, token=admin)
+
+    updated, created = await asyncio.wait_for(asyncio.gather(update, create_after_update_committed()), 10)
+    assert updated.status == 200 and created.status == 201
+    await tab.wait_for(lambda events: len(changes(tab)) == 2)
+    assert [(c["seq"], c["operation"]) for c in changes(tab)] == [(first, "users:update"), (first + 1, "roles:create")]
+
+
+async def test_a_change_committed_by_a_failing_request_does_not_hold_later_fan_outs(api, sockets, monkeypatch, caplog):
+    admin = await api.login()
+    role_id = await api.create_role(admin, "renamable")
+    tab = await sockets(admin)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("after the commit")
+
+    monkeypatch.setattr(ApiHandler, "refresh_sessions", broken)
+    failed = await api.fetch("PUT", f"/roles/{role_id}", json={"roleName": "renamed"}, token=admin)
+    assert failed.status == 500
+    monkeypatch.undo()
+    await barrier(api, admin, tab)
+    assert [c["operation"] for c in changes(tab)] == ["sidebar:create"]
+    assert "did not finish" not in caplog.text
