@@ -194,14 +194,17 @@ class ApiHandler(tornado.web.RequestHandler):
 
             async def fan_out():
                 await turn.wait()
-                try:
-                    await self.services.hub.data_changed(change, payload)
-                finally:
-                    turn.finish()
+                await self.services.hub.data_changed(change, payload)
+
+            async def release():
+                turn.finish()
 
             self.op.then(fan_out)
         for effect in self.effects:
             self.op.then(effect)
+        if self.turn is not None:
+            # Only after the session effects: the next change fans out to rooms that already follow this one.
+            self.op.then(release)
         await self.op.drained()
         self.set_status(status)
         self.finish(envelope(True, message, data, meta))

@@ -1,5 +1,6 @@
 """SPEC §6 sessions over the socket: handshake errors, session:changed and its role room, session:revoked."""
 
+import asyncio
 import time
 
 import jwt
@@ -154,3 +155,40 @@ async def test_self_password_change_revokes_all_but_the_callers_socket(api, sock
     assert fresh.client.connected
     await barrier(api, admin, caller, fresh)
     assert [n for n, _ in without_barriers(fresh)] == []
+
+
+async def test_a_demoted_user_gets_no_users_change_committed_after_the_demotion(api, sockets, services, monkeypatch):
+    """Regression: the next fan-out ran before the session effect had moved the socket out of its old role room."""
+    admin = await api.login()
+    user_id, reader_role, token = await _user(api, admin, "demoted@seam.test", [READ_USERS])
+    plain_role = await api.create_role(admin, "plain")
+    tab = await sockets(token)
+    demotion_seq = await services.changes.latest_seq() + 1
+    real_view = services.hub.session_view
+
+    async def view_after_next_commit(user):
+        for _ in range(400):  # bounded: hold the session effect until the users:create behind it committed
+            if await services.changes.latest_seq() > demotion_seq:
+                break
+            await asyncio.sleep(0.005)
+        return await real_view(user)
+
+    monkeypatch.setattr(services.hub, "session_view", view_after_next_commit)
+    demote = api.fetch("PUT", f"/users/{user_id}", json={"roleId": plain_role}, token=admin)
+
+    async def create_after_demotion_committed():
+        while await services.changes.latest_seq() < demotion_seq:
+            await asyncio.sleep(0.005)
+        return await api.fetch(
+            "POST",
+            "/users",
+            json={"full_name": "Secret", "email": "secret@seam.test", "password": PASSWORD, "roleId": plain_role},
+            token=admin,
+        )
+
+    demoted, created = await asyncio.wait_for(asyncio.gather(demote, create_after_demotion_committed()), 10)
+    assert demoted.status == 200 and created.status == 201
+    await barrier(api, admin, tab)
+    assert [c["operation"] for c in changes(tab) if c["operation"].startswith("users:")] == ["users:update"]
+    assert "secret@seam.test" not in str(tab.events)
+    assert tab.of("session:changed")[0]["user"]["roleId"] == plain_role
