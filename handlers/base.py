@@ -63,6 +63,7 @@ class ApiHandler(tornado.web.RequestHandler):
         self.identity = None
         self.op = None
         self.change = None
+        self.turn = None
         self.effects = []
         self.chunks, self.size, self.too_large = [], 0, False
         self.operation_id = operation_id_from(self.request.headers.get("X-Operation-ID"))
@@ -170,6 +171,10 @@ class ApiHandler(tornado.web.RequestHandler):
             after=after,
             subject=subject,
         )
+        tx.on_commit(self._take_turn)
+
+    def _take_turn(self):
+        self.turn = self.services.commit_order.reserve()
 
     def refresh_sessions(self, user_ids=(), role_ids=()):
         """After success: push session:changed to these users and to everyone holding these roles."""
@@ -183,8 +188,8 @@ class ApiHandler(tornado.web.RequestHandler):
     async def ok(self, data, message, status=200, meta=None, event_data=schema.UNSET):
         """The one success path: success event, data:changed, session effects, then the response."""
         self.op.success(message, data if event_data is schema.UNSET else event_data)
-        if self.change is not None:
-            change = self.change
+        if self.turn is not None:
+            change, turn = self.change, self.turn
             payload = {
                 "operation": change.operation,
                 "message": change.message,
@@ -194,9 +199,20 @@ class ApiHandler(tornado.web.RequestHandler):
                 "seq": change.seq,
                 "at": change.at,
             }
-            self.op.then(lambda: self.services.hub.data_changed(change, payload))
+
+            async def fan_out():
+                await turn.wait()
+                await self.services.hub.data_changed(change, payload)
+
+            async def release():
+                turn.finish()
+
+            self.op.then(fan_out)
         for effect in self.effects:
             self.op.then(effect)
+        if self.turn is not None:
+            # Only after the session effects: the next change fans out to rooms that already follow this one.
+            self.op.then(release)
         await self.op.drained()
         self.set_status(status)
         self.finish(envelope(True, message, data, meta))
@@ -236,3 +252,5 @@ class ApiHandler(tornado.web.RequestHandler):
         if getattr(self, "in_flight", False):
             self.in_flight = False
             self.services.requests.leave()
+        if getattr(self, "turn", None) is not None:
+            self.turn.finish()  # committed but never fanned out: do not hold later changes back
