@@ -5,7 +5,7 @@ import attrs
 import messages as msg
 from handlers.base import ApiHandler
 from handlers.routing import Route, handler_routes
-from handlers.schema import number
+from handlers.schema import UNSET, number
 
 MAX_LIMIT = 500
 
@@ -24,12 +24,13 @@ class ChangesHandler(ApiHandler):
             "auth",
             "changes:fetchAll",
             query=ChangesQuery,
-            summary="Changes after a seq that the caller may see, oldest first",
+            summary="Changes after a seq (or, without since, the newest) that the caller may see, oldest first",
         ),
     )
 
     async def on_get(self):
-        since, limit = self.query.since or 0, self.query.limit or 100
+        since, limit = self.query.since, self.query.limit or 100
+        since = None if since is UNSET else since
         items, latest = await self.services.changes.since(since, limit, self.user.idUser, self.identity.can)
         meta = {"since": since, "limit": limit, "latestSeq": latest}
         await self.ok(items, msg.CHANGES_FETCHED, meta=meta, event_data={"count": len(items), **meta})

@@ -73,18 +73,28 @@ class ChangeRepository:
         return row[0] if row else 0
 
     async def since(self, after_seq, limit, reader_id, can_read):
-        """Rows after `after_seq` the reader may see, oldest first; Gone if some were pruned."""
+        """Rows after `after_seq` the reader may see, oldest first; Gone if some were pruned.
+
+        Without `after_seq`, the newest `limit` rows (still oldest first): where a client that
+        starts from scratch, or the activity view, picks the feed up, learning latestSeq.
+        """
         latest = await self.latest_seq()
-        floor = await self.db.fetchone("SELECT MIN(seq) FROM changes")
-        first_kept = floor[0] if floor[0] is not None else latest + 1
-        if after_seq < first_kept - 1:
-            raise Gone(msg.CHANGES_GONE)
-        sees_users = can_read(READ_USERS)
-        rows = await self.db.fetchall(
-            f"SELECT {COLUMNS} FROM changes WHERE seq > ? AND (audience = 'all' OR ? OR subjectUserId = ?) "
-            "ORDER BY seq LIMIT ?",
-            (after_seq, sees_users, reader_id, limit),
-        )
+        visible = "(audience = 'all' OR ? OR subjectUserId = ?)"
+        params = (can_read(READ_USERS), reader_id)
+        if after_seq is None:
+            rows = await self.db.fetchall(
+                f"SELECT {COLUMNS} FROM changes WHERE {visible} ORDER BY seq DESC LIMIT ?", (*params, limit)
+            )
+            rows = rows[::-1]
+        else:
+            floor = await self.db.fetchone("SELECT MIN(seq) FROM changes")
+            first_kept = floor[0] if floor[0] is not None else latest + 1
+            if after_seq < first_kept - 1:
+                raise Gone(msg.CHANGES_GONE)
+            rows = await self.db.fetchall(
+                f"SELECT {COLUMNS} FROM changes WHERE seq > ? AND {visible} ORDER BY seq LIMIT ?",
+                (after_seq, *params, limit),
+            )
         return [self._view(row, can_read) for row in rows], latest
 
     @staticmethod

@@ -228,6 +228,9 @@ async def test_retention_prunes_and_old_since_is_gone(api, config):
     assert (await api.fetch("POST", "/roles", json={"roleName": "role-9"}, token=admin)).status == 201
     assert_error(await api.fetch("GET", "/changes?since=3", token=admin), 410, msg.CHANGES_GONE)
     assert [c["seq"] for c in (await api.fetch("GET", "/changes?since=4", token=admin)).data] == [5, 6, 7, 8, 9]
+    newest = await api.fetch("GET", "/changes?limit=3", token=admin)
+    assert [c["seq"] for c in newest.data] == [7, 8, 9], "without since: the newest rows, oldest first, never 410"
+    assert newest.body["meta"] == {"since": None, "limit": 3, "latestSeq": 9}
 
 
 async def test_latest_seq_counts_changes_the_caller_cannot_see_and_query_is_validated(api):
@@ -237,7 +240,7 @@ async def test_latest_seq_counts_changes_the_caller_cannot_see_and_query_is_vali
     as_admin = await api.fetch("GET", "/changes", token=admin)
     as_watcher = await api.fetch("GET", "/changes", token=watcher)
     assert as_admin.body["meta"]["latestSeq"] == as_watcher.body["meta"]["latestSeq"] == as_admin.data[-1]["seq"]
-    assert as_admin.body["meta"]["limit"] == 100 and as_admin.body["meta"]["since"] == 0
+    assert as_admin.body["meta"]["limit"] == 100 and as_admin.body["meta"]["since"] is None
     assert "hidden@seam.test" in as_admin.text and "hidden@seam.test" not in as_watcher.text
     assert_error(
         await api.fetch("GET", "/changes?limit=501", token=admin), 400, msg.FIELD_MAX.format(field="limit", n=500)
