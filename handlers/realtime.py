@@ -29,6 +29,7 @@ class RealtimeHub:
         self.sockets = {}  # sid -> (user_id, role_id)
         self.user_sids = {}  # user_id -> {sid}
         self.expiry = {}  # sid -> TimerHandle
+        self.closed = False
         self.sio.on("connect", self.on_connect)
         self.sio.on("disconnect", self.on_disconnect)
 
@@ -117,6 +118,10 @@ class RealtimeHub:
             await self.sio.disconnect(sid)
 
     async def close(self):
+        """Idempotent: serve() closes the hub before draining connections, then Services.stop() again."""
+        if self.closed:
+            return
+        self.closed = True
         for sid in list(self.sockets):
             await self.sio.disconnect(sid)
         await self.sio.shutdown()
