@@ -1,0 +1,141 @@
+// Boot and wiring: session → shell → routed view; socket events → progress, sync, session updates.
+import { call, onUnauthorized } from './api.js';
+import { h, replace } from './dom.js';
+import { clearProgress, onProgress } from './progress.js';
+import { clearSession, onSessionChange, session, setToken, setView, tokenSecondsLeft } from './session.js';
+import { createShell, routeOf } from './shell.js';
+import { connectSocket, disconnectSocket } from './socket.js';
+import { S } from './strings.js';
+import { baseline, catchUp, onChange, onReset, receive, resetSync } from './sync.js';
+import { emptyState } from './ui/table.js';
+import { activityView } from './views/activity.js';
+import { showLogin, showPasswordChange } from './views/login.js';
+import { menuView } from './views/menu.js';
+import { permissionsView } from './views/permissions.js';
+import { rolesView } from './views/roles.js';
+import { usersView } from './views/users.js';
+
+const VIEWS = { '/users': usersView, '/roles': rolesView, '/permissions': permissionsView, '/menu': menuView, '/activity': activityView };
+const root = document.getElementById('app');
+let shell = null;
+let current = { route: null, controller: null };
+let refreshTimer = null;
+
+function currentRoute() {
+  return decodeURIComponent(location.hash.slice(1));
+}
+
+function route() {
+  if (!shell) return;
+  const items = session.sidebarItems;
+  const wanted = currentRoute();
+  const item = items.find((i) => routeOf(i) === wanted);
+  if (!item && items.length) {
+    location.replace(`#${routeOf(items[0])}`);
+    return;
+  }
+  shell.renderNav(item ? wanted : null);
+  if (current.route === wanted && current.controller && item) return;
+  const container = h('div', { class: 'view' });
+  replace(shell.view, container);
+  current = { route: item ? wanted : null, controller: null };
+  if (!item) {
+    replace(container, emptyState({ icon: 'menu', title: S.noSections, hint: S.noSectionsHint }));
+    return;
+  }
+  const make = VIEWS[wanted];
+  if (make) current.controller = make(container);
+  else replace(container, emptyState({ icon: 'link', title: S.unknownSection, hint: S.unknownSectionHint(item.route) }));
+}
+
+/** session:changed (or a fresh /auth/me): rebuild the menu and permission-dependent actions in place. */
+onSessionChange(() => {
+  if (!shell) return;
+  const still = session.sidebarItems.some((i) => routeOf(i) === current.route);
+  if (still) {
+    shell.renderNav(current.route);
+    current.controller?.onSession();
+  } else {
+    current = { route: null, controller: null };
+    route();
+  }
+});
+
+onChange((change, own) => current.controller?.onChange(change, own));
+onReset(() => current.controller?.onReset());
+window.addEventListener('hashchange', route);
+onUnauthorized(() => logout(S.sessionExpired));
+
+function scheduleRefresh() {
+  clearTimeout(refreshTimer);
+  const left = tokenSecondsLeft();
+  if (left === null) return;
+  refreshTimer = setTimeout(async () => {
+    try {
+      const { data } = await call('POST', '/auth/refresh', { quiet: true, alertErrors: false });
+      setToken(data.token);
+      scheduleRefresh();
+    } catch {
+      // an expired or revoked token already sent the tab to the login screen
+    }
+  }, Math.max(5, left * 0.75) * 1000);
+}
+
+async function enter(view) {
+  setView(view);
+  shell = createShell(root, () => logout());
+  current = { route: null, controller: null };
+  await baseline();
+  route();
+  scheduleRefresh();
+  connectSocket(() => session.token, {
+    status: (state) => shell?.setStatus(state),
+    connected: () => catchUp().catch(() => {}),
+    refused: () => logout(S.sessionExpired),
+    progress: onProgress,
+    dataChanged: receive,
+    sessionChanged: (data) => setView(data),
+    sessionRevoked: ({ reason }) => {
+      // The socket outlived its first token but the tab already refreshed it: it simply reconnects.
+      if (reason === 'expired' && (tokenSecondsLeft() ?? 0) > 30) return;
+      logout(S.revoked[reason] || S.sessionClosed);
+    },
+  });
+}
+
+function logout(notice) {
+  clearTimeout(refreshTimer);
+  disconnectSocket();
+  clearSession();
+  clearProgress();
+  resetSync();
+  for (const dialog of document.querySelectorAll('dialog')) dialog.close();
+  shell = null;
+  current = { route: null, controller: null };
+  showLogin(root, notice, afterLogin);
+}
+
+async function afterLogin(data) {
+  setToken(data.token);
+  if (data.mustChangePassword) return showPasswordChange(root, afterPasswordChange);
+  await enter(data);
+}
+
+async function afterPasswordChange(token) {
+  setToken(token);
+  const { data } = await call('GET', '/auth/me', { quiet: true });
+  await enter(data);
+}
+
+async function boot() {
+  if (!session.token) return showLogin(root, null, afterLogin);
+  try {
+    const { data } = await call('GET', '/auth/me', { quiet: true, alertErrors: false });
+    if (data.mustChangePassword) showPasswordChange(root, afterPasswordChange);
+    else await enter(data);
+  } catch (error) {
+    if (error.status !== 401) showLogin(root, error.message, afterLogin);
+  }
+}
+
+boot();
