@@ -85,7 +85,7 @@ async function enter(view) {
   setView(view);
   shell = createShell(root, () => logout());
   current = { route: null, controller: null };
-  await baseline();
+  await baseline().catch(() => {}); // without it the first (re)connect's catch-up starts from seq 0
   route();
   scheduleRefresh();
   connectSocket(() => session.token, {

@@ -145,3 +145,10 @@ export function spinnerBlock(text) {
 }
 
 export const MENU_ICONS = ['users', 'user', 'shield', 'key', 'menu', 'activity', 'link', 'inbox', 'lock', 'dot'];
+
+/** Keep a popover region (progress, toasts) in the top layer above any open modal dialog. */
+export function raise(region) {
+  if (typeof region.showPopover !== 'function') return;
+  if (region.matches(':popover-open')) region.hidePopover();
+  region.showPopover();
+}

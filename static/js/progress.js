@@ -1,5 +1,5 @@
 // One progress indicator per API call, fed only by operation:progress events carrying that call's operationId.
-import { h } from './dom.js';
+import { h, raise } from './dom.js';
 import { S } from './strings.js';
 import { toast } from './toast.js';
 
@@ -21,6 +21,7 @@ export function track(operationId, label) {
   const indicator = { item, message, closed: false };
   open.set(operationId, indicator);
   region().append(item);
+  raise(region());
   const close = (kind, text, notify) => {
     if (indicator.closed) return;
     indicator.closed = true;

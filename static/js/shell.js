@@ -21,8 +21,7 @@ export function createShell(root, onLogout) {
       h(
         'aside',
         { class: 'sidebar' },
-        h('div', { class: 'brand' }, h('span', { class: 'logo' }, icon('shield')), h('strong', { text: S.appName })),
-        nav,
+        h('div', { class: 'sidebar-inner' }, h('div', { class: 'brand' }, h('span', { class: 'logo' }, icon('shield')), h('strong', { text: S.appName })), nav),
       ),
       h('div', { class: 'main-col' }, h('header', { class: 'topbar' }, status, h('div', { class: 'topbar-right' }, who, logout)), view),
     ),

@@ -96,6 +96,7 @@ export const S = {
   noMatches: 'Sin resultados',
   noMatchesHint: (q) => `Ningún usuario coincide con «${q}».`,
   you: 'Tú',
+  yourRole: 'Tu rol',
 
   // Roles
   roles: 'Roles',

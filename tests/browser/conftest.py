@@ -172,8 +172,10 @@ def server(tmp_path, seam_env):
     started.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per module: while Playwright's sync API is active, the thread counts as running an
+    asyncio loop, which would break the pytest-tornasync tests of the modules that follow."""
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched

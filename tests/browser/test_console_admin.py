@@ -150,7 +150,13 @@ def test_admin_creates_edits_and_deletes_a_role_and_a_user(open_page, server):
     expect(row(page, "Soporte")).to_have_count(0)
     expect(page.locator(".toast", has_text="Rol eliminado exitosamente")).to_be_visible()
 
-    for route, name in (("/permissions", "permissions"), ("/menu", "menu"), ("/activity", "activity")):
+    goto(page, "/permissions")
+    expect(page.locator(".checklist .check-item input:checked")).to_have_count(21)
+    shot(page, "permissions-desktop")
+    page.click("[data-tab=catalog]")
+    expect(page.locator("tbody tr")).to_have_count(21)
+    shot(page, "permissions-catalog-desktop")
+    for route, name in (("/menu", "menu"), ("/activity", "activity")):
         goto(page, route)
         page.wait_for_selector(".view .table, .view .timeline")
         shot(page, f"{name}-desktop")
@@ -203,9 +209,13 @@ def test_every_screen_fits_a_phone(open_page):
         ("/activity", "activity"),
     ):
         goto(page, route)
-        page.wait_for_selector(".view .table, .view .timeline, .view .empty")
+        page.wait_for_selector(".view .table:visible, .view .timeline, .view .empty, .view .check-item")
         assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"], route
         shot(page, f"{name}-phone")
+        if route == "/permissions":
+            page.click("[data-tab=catalog]")
+            assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"], route
+            shot(page, "permissions-catalog-phone")
     goto(page, "/users")
     page.click("[data-action=new-user]")
     assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]

@@ -1,15 +1,16 @@
 // Tables with a mobile card layout (each cell carries its column label), and empty states.
 import { h, icon } from '../dom.js';
 
-/** columns: [{label, render(row) → node|text, className}]; key(row) marks each row for live highlights. */
-export function dataTable({ columns, rows, key, empty, rowClass }) {
+/** columns: [{label, render(row) → node|text, className, hidden}]; key(row) marks rows for live highlights. */
+export function dataTable({ columns: all, rows, key, empty, rowClass, inlineActions = false }) {
   if (!rows.length) return emptyState(empty);
+  const columns = all.filter((c) => !c.hidden);
   return h(
     'div',
     { class: 'table-wrap' },
     h(
       'table',
-      { class: 'table' },
+      { class: inlineActions ? 'table table-inline-actions' : 'table' },
       h('thead', {}, h('tr', {}, columns.map((c) => h('th', { class: c.className, scope: 'col', text: c.label })))),
       h(
         'tbody',

@@ -54,6 +54,7 @@ export function menuView(root) {
       {
         label: S.actions,
         className: 'col-actions',
+        hidden: !mayAssign && !can('PUT', '/sidebar/:idItem') && !can('DELETE', '/sidebar/:idItem'),
         render: (i) =>
           rowActions(
             mayAssign && button('', { icon: 'link', title: S.assignRoles, small: true, testid: 'roles', onClick: () => openAssign(i.idItem) }),

@@ -34,12 +34,32 @@ export function permissionsView(root) {
   const byRoleCard = h(
     'section',
     { class: 'card' },
-    h('div', { class: 'card-head' }, h('div', {}, h('h2', { text: S.byRole }), h('p', { class: 'muted', text: S.byRoleHint }))),
     h('div', { class: 'toolbar' }, roleSelect, h('label', { class: 'search' }, icon('search'), filter)),
-    h('div', { class: 'card-body' }, count, checklist),
+    h('div', { class: 'card-body' }, h('p', { class: 'checklist-summary' }, count, h('span', { class: 'muted', text: S.byRoleHint })), checklist),
   );
-  const catalogCard = h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', { text: S.catalog })), catalogBody);
-  replace(root, header, h('div', { class: 'split' }, catalogCard, byRoleCard));
+  const catalogCard = h('section', { class: 'card' }, catalogBody);
+  const tabs = [
+    { id: 'byRole', label: S.byRole, panel: byRoleCard },
+    { id: 'catalog', label: S.catalog, panel: catalogCard },
+  ];
+  const tabBar = h(
+    'div',
+    { class: 'tabs', role: 'tablist' },
+    tabs.map((tab) =>
+      h('button', { type: 'button', role: 'tab', class: 'tab', dataset: { tab: tab.id }, text: tab.label, on: { click: () => select(tab.id) } }),
+    ),
+  );
+  function select(id) {
+    for (const tab of tabs) {
+      const active = tab.id === id;
+      tab.panel.hidden = !active;
+      const button = tabBar.querySelector(`[data-tab="${tab.id}"]`);
+      button.classList.toggle('active', active);
+      button.setAttribute('aria-selected', String(active));
+    }
+  }
+  select('byRole');
+  replace(root, header, tabBar, byRoleCard, catalogCard);
 
   const reload = serialized(async (quiet = false) => {
     try {
@@ -91,6 +111,7 @@ export function permissionsView(root) {
       {
         label: S.actions,
         className: 'col-actions',
+        hidden: !can('DELETE', '/permission/:id'),
         render: (p) =>
           rowActions(
             can('DELETE', '/permission/:id') &&
@@ -100,7 +121,13 @@ export function permissionsView(root) {
     ];
     replace(
       catalogBody,
-      dataTable({ columns, rows: state.catalog, key: (p) => p.idPermission, empty: { icon: 'key', title: S.noPermissions, hint: S.noPermissionsHint } }),
+      dataTable({
+        columns,
+        rows: state.catalog,
+        key: (p) => p.idPermission,
+        empty: { icon: 'key', title: S.noPermissions, hint: S.noPermissionsHint },
+        inlineActions: true,
+      }),
     );
   }
 

@@ -41,12 +41,13 @@ export function rolesView(root) {
       {
         label: S.roleName,
         className: 'col-main',
-        render: (r) => h('strong', { class: 'role-name' }, r.roleName, r.idRole === mine ? badge(S.you, 'info') : null),
+        render: (r) => h('strong', { class: 'role-name' }, r.roleName, r.idRole === mine ? badge(S.yourRole, 'info') : null),
       },
       { label: S.description, render: (r) => h('span', { class: r.description ? '' : 'muted', text: r.description || S.none }) },
       {
         label: S.actions,
         className: 'col-actions',
+        hidden: !can('PUT', '/roles/:idRole') && !can('DELETE', '/roles/:idRole'),
         render: (r) =>
           rowActions(
             can('PUT', '/roles/:idRole') && button('', { icon: 'edit', title: S.edit, small: true, testid: 'edit', onClick: () => openEdit(r) }),

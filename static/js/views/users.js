@@ -131,6 +131,7 @@ export function usersView(root) {
       {
         label: S.actions,
         className: 'col-actions',
+        hidden: !['/users/:id', '/users/:id/state', '/users/:id/resetPassword'].some((p) => can('PUT', p)) && !can('DELETE', '/users/:id'),
         render: (u) =>
           rowActions(
             can('PUT', '/users/:id') && button('', { icon: 'edit', title: S.edit, small: true, testid: 'edit', onClick: () => openEdit(u) }),
@@ -208,7 +209,7 @@ export function usersView(root) {
     const { data } = await call('PUT', `/users/${user.idUser}/state`, {
       body: { isActive },
       op: 'users:state',
-      alertErrors: !isActive ? false : true,
+      alertErrors: Boolean(isActive), // disabling happens in a dialog, which shows the error itself
     });
     patch(data);
   }
