@@ -6,6 +6,7 @@ import { clearSession, onSessionChange, session, setToken, setView, tokenSeconds
 import { createShell, routeOf } from './shell.js';
 import { connectSocket, disconnectSocket } from './socket.js';
 import { S } from './strings.js';
+import { toast } from './toast.js';
 import { baseline, catchUp, onChange, onReset, receive, resetSync } from './sync.js';
 import { emptyState } from './ui/table.js';
 import { activityView } from './views/activity.js';
@@ -62,7 +63,10 @@ onSessionChange(() => {
 });
 
 onChange((change, own) => current.controller?.onChange(change, own));
-onReset(() => current.controller?.onReset());
+onReset(() => {
+  toast('info', S.reloaded);
+  current.controller?.onReset();
+});
 window.addEventListener('hashchange', route);
 onUnauthorized(() => logout(S.sessionExpired));
 

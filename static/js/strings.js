@@ -10,7 +10,6 @@ export const S = {
   email: 'Correo electrónico',
   password: 'Contraseña',
   loginButton: 'Entrar',
-  loggingIn: 'Entrando…',
   retryIn: (seconds) => `Podrás intentarlo de nuevo en ${Math.max(1, Math.ceil(seconds / 60))} min.`,
   changePasswordTitle: 'Cambia tu contraseña',
   changePasswordSubtitle: 'Por seguridad debes elegir una contraseña nueva antes de continuar.',
@@ -53,7 +52,6 @@ export const S = {
   delete: 'Eliminar',
   confirmDelete: 'Sí, eliminar',
   actions: 'Acciones',
-  search: 'Buscar',
   previous: 'Anterior',
   next: 'Siguiente',
   copy: 'Copiar',
@@ -154,7 +152,6 @@ export const S = {
   noActivity: 'Sin actividad todavía',
   noActivityHint: 'Los cambios aparecerán aquí en cuanto ocurran.',
   byUser: (id) => `por usuario #${id}`,
-  fromThisTab: 'desde esta pestaña',
 
   // Progress labels per operation
   operations: {

@@ -22,10 +22,6 @@ export function onReset(fn) {
   return () => resetListeners.delete(fn);
 }
 
-export function lastAppliedSeq() {
-  return lastSeq;
-}
-
 /** Start from "now": data loaded after this already contains every earlier change. */
 export async function baseline() {
   const { meta } = await call('GET', '/changes', { query: { since: LATEST, limit: 1 }, quiet: true });

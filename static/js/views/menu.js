@@ -64,7 +64,10 @@ export function menuView(root) {
           ),
       },
     ];
-    replace(body, dataTable({ columns, rows: state.items, key: (i) => i.idItem, empty: { icon: 'menu', title: S.noItems, hint: S.noItemsHint } }));
+    replace(
+      body,
+      dataTable({ columns, rows: state.items, key: (i) => i.idItem, empty: { icon: 'menu', title: S.noItems, hint: S.noItemsHint }, inlineActions: true }),
+    );
   }
 
   function itemFields(current) {

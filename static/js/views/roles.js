@@ -56,7 +56,10 @@ export function rolesView(root) {
           ),
       },
     ];
-    replace(body, dataTable({ columns, rows: state.rows, key: (r) => r.idRole, empty: { icon: 'shield', title: S.noRoles, hint: S.noRolesHint } }));
+    replace(
+      body,
+      dataTable({ columns, rows: state.rows, key: (r) => r.idRole, empty: { icon: 'shield', title: S.noRoles, hint: S.noRolesHint }, inlineActions: true }),
+    );
   }
 
   const fields = [
