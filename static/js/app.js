@@ -16,7 +16,13 @@ import { permissionsView } from './views/permissions.js';
 import { rolesView } from './views/roles.js';
 import { usersView } from './views/users.js';
 
-const VIEWS = { '/users': usersView, '/roles': rolesView, '/permissions': permissionsView, '/menu': menuView, '/activity': activityView };
+const VIEWS = {
+  '/users': usersView,
+  '/roles': rolesView,
+  '/permissions': permissionsView,
+  '/menu': menuView,
+  '/activity': activityView,
+};
 const root = document.getElementById('app');
 let shell = null;
 let current = { route: null, controller: null };
@@ -46,7 +52,8 @@ function route() {
   }
   const make = VIEWS[wanted];
   if (make) current.controller = make(container);
-  else replace(container, emptyState({ icon: 'link', title: S.unknownSection, hint: S.unknownSectionHint(item.route) }));
+  else
+    replace(container, emptyState({ icon: 'link', title: S.unknownSection, hint: S.unknownSectionHint(item.route) }));
 }
 
 /** session:changed (or a fresh /auth/me): rebuild the menu and permission-dependent actions in place. */
@@ -74,15 +81,18 @@ function scheduleRefresh() {
   clearTimeout(refreshTimer);
   const left = tokenSecondsLeft();
   if (left === null) return;
-  refreshTimer = setTimeout(async () => {
-    try {
-      const { data } = await call('POST', '/auth/refresh', { quiet: true, alertErrors: false });
-      setToken(data.token);
-      scheduleRefresh();
-    } catch {
-      // an expired or revoked token already sent the tab to the login screen
-    }
-  }, Math.max(5, left * 0.75) * 1000);
+  refreshTimer = setTimeout(
+    async () => {
+      try {
+        const { data } = await call('POST', '/auth/refresh', { quiet: true, alertErrors: false });
+        setToken(data.token);
+        scheduleRefresh();
+      } catch {
+        // an expired or revoked token already sent the tab to the login screen
+      }
+    },
+    Math.max(5, left * 0.75) * 1000,
+  );
 }
 
 async function enter(view) {
@@ -121,7 +131,7 @@ function logout(notice) {
 
 async function afterLogin(data) {
   setToken(data.token);
-  if (data.mustChangePassword) return showPasswordChange(root, afterPasswordChange);
+  if (data.mustChangePassword) return showPasswordChange(root, afterPasswordChange, () => logout());
   await enter(data);
 }
 
@@ -135,7 +145,7 @@ async function boot() {
   if (!session.token) return showLogin(root, null, afterLogin);
   try {
     const { data } = await call('GET', '/auth/me', { quiet: true, alertErrors: false });
-    if (data.mustChangePassword) showPasswordChange(root, afterPasswordChange);
+    if (data.mustChangePassword) showPasswordChange(root, afterPasswordChange, () => logout());
     else await enter(data);
   } catch (error) {
     if (error.status !== 401) showLogin(root, error.message, afterLogin);

@@ -10,7 +10,11 @@ function shell(title, body, footer, { wide = false } = {}) {
       'div',
       { class: 'dialog-head' },
       h('h2', { text: title }),
-      h('button', { type: 'button', class: 'icon-button', 'aria-label': S.close, on: { click: () => dialog.close() } }, icon('x')),
+      h(
+        'button',
+        { type: 'button', class: 'icon-button', 'aria-label': S.close, on: { click: () => dialog.close() } },
+        icon('x'),
+      ),
     ),
     body,
     footer,
@@ -37,7 +41,9 @@ function field(spec, value) {
     input = h(
       'select',
       { id, name: spec.name, required: spec.required },
-      spec.options.map((o) => h('option', { value: String(o.value), text: o.label, selected: String(o.value) === String(value) })),
+      spec.options.map((o) =>
+        h('option', { value: String(o.value), text: o.label, selected: String(o.value) === String(value) }),
+      ),
     );
   } else if (spec.type === 'textarea') {
     input = h('textarea', { id, name: spec.name, rows: 3, maxlength: spec.maxlength, placeholder: spec.placeholder });
@@ -55,8 +61,19 @@ function field(spec, value) {
     });
     input.value = value ?? '';
   }
-  const label = h('label', { for: id }, spec.label, spec.required ? null : h('span', { class: 'muted', text: ` (${S.optional})` }));
-  return h('div', { class: 'field' }, label, input, spec.hint ? h('p', { class: 'field-hint', text: spec.hint }) : null);
+  const label = h(
+    'label',
+    { for: id },
+    spec.label,
+    spec.required ? null : h('span', { class: 'muted', text: ` (${S.optional})` }),
+  );
+  return h(
+    'div',
+    { class: 'field' },
+    label,
+    input,
+    spec.hint ? h('p', { class: 'field-hint', text: spec.hint }) : null,
+  );
 }
 
 /** A form; onSubmit(values) may throw an ApiError whose message stays inline. Resolves true when saved. */
@@ -73,7 +90,12 @@ export function formDialog({ title, fields, initial = {}, submitLabel = S.save, 
     const form = h(
       'form',
       { class: 'dialog-form' },
-      h('div', { class: 'dialog-body' }, fields.map((f) => field(f, initial[f.name])), error),
+      h(
+        'div',
+        { class: 'dialog-body' },
+        fields.map((f) => field(f, initial[f.name])),
+        error,
+      ),
       footer,
     );
     let saved = false;
@@ -105,7 +127,11 @@ export function confirmDialog({ title, message, confirmLabel, danger = true, onC
   return new Promise((resolve) => {
     const error = errorBox();
     const hint = h('p', { class: 'field-hint', hidden: true });
-    const confirm = h('button', { type: 'button', class: `btn ${danger ? 'btn-danger' : 'btn-primary'}`, text: confirmLabel });
+    const confirm = h('button', {
+      type: 'button',
+      class: `btn ${danger ? 'btn-danger' : 'btn-primary'}`,
+      text: confirmLabel,
+    });
     let done = false;
     confirm.addEventListener('click', async () => {
       confirm.disabled = true;

@@ -11,7 +11,15 @@ export function dataTable({ columns: all, rows, key, empty, rowClass, inlineActi
     h(
       'table',
       { class: inlineActions ? 'table table-inline-actions' : 'table' },
-      h('thead', {}, h('tr', {}, columns.map((c) => h('th', { class: c.className, scope: 'col', text: c.label })))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          columns.map((c) => h('th', { class: c.className, scope: 'col', text: c.label })),
+        ),
+      ),
       h(
         'tbody',
         {},

@@ -31,7 +31,14 @@ export function activityView(root) {
     for (let width = WINDOW; ; width = Math.floor(width / 2)) {
       try {
         const since = Math.max(0, latest - width);
-        return (await call('GET', '/changes', { query: { since, limit: WINDOW }, op: 'changes:fetchAll', quiet, alertErrors: false })).data;
+        return (
+          await call('GET', '/changes', {
+            query: { since, limit: WINDOW },
+            op: 'changes:fetchAll',
+            quiet,
+            alertErrors: false,
+          })
+        ).data;
       } catch (error) {
         if (error.status !== 410 || width === 0) throw error;
       }
@@ -42,7 +49,9 @@ export function activityView(root) {
     try {
       const data = await recent(quiet);
       const seen = new Set(data.map((c) => c.seq));
-      state.entries = [...state.entries.filter((c) => !seen.has(c.seq)), ...data].sort((a, b) => b.seq - a.seq).slice(0, WINDOW);
+      state.entries = [...state.entries.filter((c) => !seen.has(c.seq)), ...data]
+        .sort((a, b) => b.seq - a.seq)
+        .slice(0, WINDOW);
       state.loaded = true;
       state.failed = false;
     } catch (error) {
@@ -53,8 +62,10 @@ export function activityView(root) {
   });
 
   function render() {
-    if (!state.loaded) return replace(body, state.failed ? emptyState({ title: S.requestFailed }) : spinnerBlock(S.loading));
-    if (!state.entries.length) return replace(body, emptyState({ icon: 'activity', title: S.noActivity, hint: S.noActivityHint }));
+    if (!state.loaded)
+      return replace(body, state.failed ? emptyState({ title: S.requestFailed }) : spinnerBlock(S.loading));
+    if (!state.entries.length)
+      return replace(body, emptyState({ icon: 'activity', title: S.noActivity, hint: S.noActivityHint }));
     replace(
       body,
       h(
@@ -68,7 +79,12 @@ export function activityView(root) {
             h(
               'div',
               { class: 'timeline-body' },
-              h('div', { class: 'timeline-line' }, h('strong', { text: c.message }), subject(c.data) ? h('span', { class: 'muted', text: subject(c.data) }) : null),
+              h(
+                'div',
+                { class: 'timeline-line' },
+                h('strong', { text: c.message }),
+                subject(c.data) ? h('span', { class: 'muted', text: subject(c.data) }) : null,
+              ),
               h(
                 'div',
                 { class: 'timeline-meta' },

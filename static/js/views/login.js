@@ -4,7 +4,12 @@ import { h, icon, replace } from '../dom.js';
 import { S } from '../strings.js';
 
 function brand() {
-  return h('div', { class: 'auth-brand' }, h('span', { class: 'logo' }, icon('shield')), h('span', {}, h('strong', { text: S.appName }), h('span', { class: 'muted', text: S.appTagline })));
+  return h(
+    'div',
+    { class: 'auth-brand' },
+    h('span', { class: 'logo' }, icon('shield')),
+    h('span', {}, h('strong', { text: S.appName }), h('span', { class: 'muted', text: S.appTagline })),
+  );
 }
 
 function input(name, label, type, autocomplete, extra = {}) {
@@ -13,10 +18,16 @@ function input(name, label, type, autocomplete, extra = {}) {
   return { el, field: h('div', { class: 'field' }, h('label', { for: id, text: label }), el) };
 }
 
-function authCard(title, subtitle, notice, fields, submitLabel, onSubmit) {
+function authCard(title, subtitle, notice, fields, submitLabel, onSubmit, extra = null) {
   const error = h('p', { class: 'form-error', role: 'alert', hidden: true });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block', text: submitLabel });
-  const form = h('form', { class: 'auth-form' }, fields.map((f) => f.field), error, submit);
+  const form = h(
+    'form',
+    { class: 'auth-form' },
+    fields.map((f) => f.field),
+    error,
+    submit,
+  );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     error.hidden = true;
@@ -41,6 +52,7 @@ function authCard(title, subtitle, notice, fields, submitLabel, onSubmit) {
       h('p', { class: 'muted', text: subtitle }),
       notice ? h('div', { class: 'notice', role: 'status' }, icon('lock'), h('span', { text: notice })) : null,
       form,
+      extra,
     ),
   );
 }
@@ -72,25 +84,40 @@ export function showLogin(root, notice, onLoggedIn) {
 }
 
 /** mustChangePassword: the console stays closed until a new password is set; resolves with the new token. */
-export function showPasswordChange(root, onChanged) {
+export function showPasswordChange(root, onChanged, onCancel) {
   const current = input('currentPassword', S.currentPassword, 'password', 'current-password');
-  const next = input('newPassword', S.newPassword, 'password', 'new-password', { minlength: 8 });
-  const again = input('confirmPassword', S.confirmPassword, 'password', 'new-password', { minlength: 8 });
+  const next = input('newPassword', S.newPassword, 'password', 'new-password');
+  const again = input('confirmPassword', S.confirmPassword, 'password', 'new-password');
+  const cancel = h('button', {
+    type: 'button',
+    class: 'btn btn-ghost btn-block',
+    'data-action': 'logout',
+    text: S.logout,
+    on: { click: () => onCancel() },
+  });
   replace(
     root,
-    authCard(S.changePasswordTitle, S.changePasswordSubtitle, null, [current, next, again], S.changePasswordButton, async (showError) => {
-      if (next.el.value !== again.el.value) return showError(S.passwordsDiffer);
-      try {
-        const { data } = await call('PUT', '/auth/password', {
-          body: { currentPassword: current.el.value, newPassword: next.el.value },
-          op: 'auth:password',
-          alertErrors: false,
-        });
-        await onChanged(data.token);
-      } catch (error) {
-        showError(error.message);
-      }
-    }),
+    authCard(
+      S.changePasswordTitle,
+      S.changePasswordSubtitle,
+      null,
+      [current, next, again],
+      S.changePasswordButton,
+      async (showError) => {
+        if (next.el.value !== again.el.value) return showError(S.passwordsDiffer);
+        try {
+          const { data } = await call('PUT', '/auth/password', {
+            body: { currentPassword: current.el.value, newPassword: next.el.value },
+            op: 'auth:password',
+            alertErrors: false,
+          });
+          await onChanged(data.token);
+        } catch (error) {
+          showError(error.message);
+        }
+      },
+      cancel,
+    ),
   );
   current.el.focus();
 }

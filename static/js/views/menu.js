@@ -30,25 +30,42 @@ export function menuView(root) {
   });
 
   function render() {
-    const add = can('POST', '/sidebar') && button(S.newItem, { icon: 'plus', kind: 'primary', onClick: openCreate, testid: 'new-item' });
+    const add =
+      can('POST', '/sidebar') &&
+      button(S.newItem, { icon: 'plus', kind: 'primary', onClick: openCreate, testid: 'new-item' });
     replace(header, pageHeader(S.menu, S.menuSubtitle, [add]));
     openChecklist?.();
-    if (!can('GET', '/sidebar/items')) return replace(body, emptyState({ icon: 'lock', title: S.forbiddenSection, hint: S.forbiddenSectionHint }));
-    if (!state.loaded) return replace(body, state.failed ? emptyState({ title: S.requestFailed }) : spinnerBlock(S.loading));
+    if (!can('GET', '/sidebar/items'))
+      return replace(body, emptyState({ icon: 'lock', title: S.forbiddenSection, hint: S.forbiddenSectionHint }));
+    if (!state.loaded)
+      return replace(body, state.failed ? emptyState({ title: S.requestFailed }) : spinnerBlock(S.loading));
     const roleName = new Map(state.roles.map((r) => [r.idRole, r.roleName]));
     const mayAssign = can('POST', '/sidebar/:idItem/role/:idRole') || can('DELETE', '/sidebar/:idItem/role/:idRole');
     const columns = [
       {
         label: S.nameItem,
         className: 'col-main',
-        render: (i) => h('div', { class: 'identity' }, h('span', { class: 'item-icon' }, icon(i.iconItem || 'dot')), h('strong', { text: i.nameItem })),
+        render: (i) =>
+          h(
+            'div',
+            { class: 'identity' },
+            h('span', { class: 'item-icon' }, icon(i.iconItem || 'dot')),
+            h('strong', { text: i.nameItem }),
+          ),
       },
-      { label: S.route, render: (i) => (i.route ? h('code', { text: i.route }) : h('span', { class: 'muted', text: S.none })) },
+      {
+        label: S.route,
+        render: (i) => (i.route ? h('code', { text: i.route }) : h('span', { class: 'muted', text: S.none })),
+      },
       {
         label: S.itemRoles,
         render: (i) =>
           i.roles.length
-            ? h('div', { class: 'chips' }, i.roles.map((id) => badge(roleName.get(id) || `#${id}`, 'role')))
+            ? h(
+                'div',
+                { class: 'chips' },
+                i.roles.map((id) => badge(roleName.get(id) || `#${id}`, 'role')),
+              )
             : h('span', { class: 'muted', text: S.noRolesAssigned }),
       },
       {
@@ -57,16 +74,37 @@ export function menuView(root) {
         hidden: !mayAssign && !can('PUT', '/sidebar/:idItem') && !can('DELETE', '/sidebar/:idItem'),
         render: (i) =>
           rowActions(
-            mayAssign && button('', { icon: 'link', title: S.assignRoles, small: true, testid: 'roles', onClick: () => openAssign(i.idItem) }),
-            can('PUT', '/sidebar/:idItem') && button('', { icon: 'edit', title: S.edit, small: true, testid: 'edit', onClick: () => openEdit(i) }),
+            mayAssign &&
+              button('', {
+                icon: 'link',
+                title: S.assignRoles,
+                small: true,
+                testid: 'roles',
+                onClick: () => openAssign(i.idItem),
+              }),
+            can('PUT', '/sidebar/:idItem') &&
+              button('', { icon: 'edit', title: S.edit, small: true, testid: 'edit', onClick: () => openEdit(i) }),
             can('DELETE', '/sidebar/:idItem') &&
-              button('', { icon: 'trash', title: S.delete, small: true, kind: 'ghost-danger', testid: 'delete', onClick: () => remove(i) }),
+              button('', {
+                icon: 'trash',
+                title: S.delete,
+                small: true,
+                kind: 'ghost-danger',
+                testid: 'delete',
+                onClick: () => remove(i),
+              }),
           ),
       },
     ];
     replace(
       body,
-      dataTable({ columns, rows: state.items, key: (i) => i.idItem, empty: { icon: 'menu', title: S.noItems, hint: S.noItemsHint }, inlineActions: true }),
+      dataTable({
+        columns,
+        rows: state.items,
+        key: (i) => i.idItem,
+        empty: { icon: 'menu', title: S.noItems, hint: S.noItemsHint },
+        inlineActions: true,
+      }),
     );
   }
 
@@ -74,7 +112,12 @@ export function menuView(root) {
     const icons = current && !MENU_ICONS.includes(current) ? [...MENU_ICONS, current] : MENU_ICONS;
     return [
       { name: 'nameItem', label: S.nameItem, required: true, minlength: 1, maxlength: 100 },
-      { name: 'iconItem', label: S.iconItem, type: 'select', options: [{ value: '', label: S.none }, ...icons.map((n) => ({ value: n, label: n }))] },
+      {
+        name: 'iconItem',
+        label: S.iconItem,
+        type: 'select',
+        options: [{ value: '', label: S.none }, ...icons.map((n) => ({ value: n, label: n }))],
+      },
       { name: 'route', label: S.route, maxlength: 100, placeholder: S.routePlaceholder },
     ];
   }
@@ -99,7 +142,11 @@ export function menuView(root) {
       fields: itemFields(item.iconItem),
       initial: item,
       onSubmit: async (v) => {
-        const { data } = await call('PUT', `/sidebar/${item.idItem}`, { body: bodyOf(v), op: 'sidebar:update', alertErrors: false });
+        const { data } = await call('PUT', `/sidebar/${item.idItem}`, {
+          body: bodyOf(v),
+          op: 'sidebar:update',
+          alertErrors: false,
+        });
         upsert(data);
       },
     });
@@ -126,14 +173,21 @@ export function menuView(root) {
         list,
         state.roles.map((role) => {
           const checked = item.roles.includes(role.idRole);
-          const allowed = checked ? can('DELETE', '/sidebar/:idItem/role/:idRole') : can('POST', '/sidebar/:idItem/role/:idRole');
+          const allowed = checked
+            ? can('DELETE', '/sidebar/:idItem/role/:idRole')
+            : can('POST', '/sidebar/:idItem/role/:idRole');
           const box = h('input', { type: 'checkbox', checked, disabled: !allowed });
           box.addEventListener('change', () => assign(item, role, box));
           return h(
             'label',
             { class: 'check-item', dataset: { key: `r-${role.idRole}` } },
             box,
-            h('span', { class: 'check-text' }, h('strong', { text: role.roleName }), role.description ? h('span', { class: 'muted', text: role.description }) : null),
+            h(
+              'span',
+              { class: 'check-text' },
+              h('strong', { text: role.roleName }),
+              role.description ? h('span', { class: 'muted', text: role.description }) : null,
+            ),
           );
         }),
       );
@@ -141,7 +195,10 @@ export function menuView(root) {
     openChecklist = draw;
     draw();
     const item = state.items.find((i) => i.idItem === idItem);
-    await infoDialog({ title: S.assignRolesTitle(item?.nameItem || ''), body: h('div', {}, h('p', { class: 'field-hint', text: S.assignRolesHint }), list) });
+    await infoDialog({
+      title: S.assignRolesTitle(item?.nameItem || ''),
+      body: h('div', {}, h('p', { class: 'field-hint', text: S.assignRolesHint }), list),
+    });
     openChecklist = null;
   }
 

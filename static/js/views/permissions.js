@@ -12,7 +12,12 @@ export function permissionName(nameUri) {
   const method = match[1].toUpperCase();
   // Break long paths only after a slash, never mid-word.
   const path = match[2].split('/').flatMap((part, i) => (i ? [h('wbr'), `/${part}`] : [part]));
-  return h('span', { class: 'perm' }, h('span', { class: `method method-${method.toLowerCase()}`, text: method }), h('code', {}, path));
+  return h(
+    'span',
+    { class: 'perm' },
+    h('span', { class: `method method-${method.toLowerCase()}`, text: method }),
+    h('code', {}, path),
+  );
 }
 
 export function permissionsView(root) {
@@ -20,7 +25,12 @@ export function permissionsView(root) {
   const header = h('div');
   const catalogBody = h('div', { class: 'card-body' });
   const roleSelect = h('select', { class: 'role-select', 'aria-label': S.chooseRole });
-  const filter = h('input', { type: 'search', class: 'search-input', placeholder: S.filterPermissions, 'aria-label': S.filterPermissions });
+  const filter = h('input', {
+    type: 'search',
+    class: 'search-input',
+    placeholder: S.filterPermissions,
+    'aria-label': S.filterPermissions,
+  });
   const count = h('span', { class: 'muted' });
   const checklist = h('div', { class: 'checklist' });
   roleSelect.addEventListener('change', () => {
@@ -35,7 +45,12 @@ export function permissionsView(root) {
     'section',
     { class: 'card' },
     h('div', { class: 'toolbar' }, roleSelect, h('label', { class: 'search' }, icon('search'), filter)),
-    h('div', { class: 'card-body' }, h('p', { class: 'checklist-summary' }, count, h('span', { class: 'muted', text: S.byRoleHint })), checklist),
+    h(
+      'div',
+      { class: 'card-body' },
+      h('p', { class: 'checklist-summary' }, count, h('span', { class: 'muted', text: S.byRoleHint })),
+      checklist,
+    ),
   );
   const catalogCard = h('section', { class: 'card' }, catalogBody);
   const tabs = [
@@ -46,7 +61,14 @@ export function permissionsView(root) {
     'div',
     { class: 'tabs', role: 'tablist' },
     tabs.map((tab) =>
-      h('button', { type: 'button', role: 'tab', class: 'tab', dataset: { tab: tab.id }, text: tab.label, on: { click: () => select(tab.id) } }),
+      h('button', {
+        type: 'button',
+        role: 'tab',
+        class: 'tab',
+        dataset: { tab: tab.id },
+        text: tab.label,
+        on: { click: () => select(tab.id) },
+      }),
     ),
   );
   function select(id) {
@@ -87,7 +109,11 @@ export function permissionsView(root) {
     }
     const roleId = state.roleId;
     try {
-      const { data } = await call('GET', '/permission/getByRoleId', { query: { roleId }, op: 'permissions:fetchByRole', quiet });
+      const { data } = await call('GET', '/permission/getByRoleId', {
+        query: { roleId },
+        op: 'permissions:fetchByRole',
+        quiet,
+      });
       if (roleId === state.roleId) state.granted = new Set(data.map((p) => p.idPermission));
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
@@ -96,18 +122,30 @@ export function permissionsView(root) {
   });
 
   function render() {
-    const add = can('POST', '/permission/register') && button(S.newPermission, { icon: 'plus', kind: 'primary', onClick: openCreate, testid: 'new-permission' });
+    const add =
+      can('POST', '/permission/register') &&
+      button(S.newPermission, { icon: 'plus', kind: 'primary', onClick: openCreate, testid: 'new-permission' });
     replace(header, pageHeader(S.permissions, S.permissionsSubtitle, [add]));
     renderCatalog();
-    replace(roleSelect, state.roles.map((r) => h('option', { value: String(r.idRole), text: r.roleName, selected: r.idRole === state.roleId })));
+    replace(
+      roleSelect,
+      state.roles.map((r) =>
+        h('option', { value: String(r.idRole), text: r.roleName, selected: r.idRole === state.roleId }),
+      ),
+    );
     renderChecklist();
   }
 
   function renderCatalog() {
-    if (!state.loaded) return replace(catalogBody, state.failed ? emptyState({ title: S.requestFailed }) : spinnerBlock(S.loading));
+    if (!state.loaded)
+      return replace(catalogBody, state.failed ? emptyState({ title: S.requestFailed }) : spinnerBlock(S.loading));
     const columns = [
       { label: S.permission, className: 'col-main', render: (p) => permissionName(p.nameUri) },
-      { label: S.description, className: 'col-note', render: (p) => h('span', { class: 'muted', text: p.description || S.none }) },
+      {
+        label: S.description,
+        className: 'col-note',
+        render: (p) => h('span', { class: 'muted', text: p.description || S.none }),
+      },
       {
         label: S.actions,
         className: 'col-actions',
@@ -115,7 +153,14 @@ export function permissionsView(root) {
         render: (p) =>
           rowActions(
             can('DELETE', '/permission/:id') &&
-              button('', { icon: 'trash', title: S.delete, small: true, kind: 'ghost-danger', testid: 'delete', onClick: () => remove(p) }),
+              button('', {
+                icon: 'trash',
+                title: S.delete,
+                small: true,
+                kind: 'ghost-danger',
+                testid: 'delete',
+                onClick: () => remove(p),
+              }),
           ),
       },
     ];
@@ -143,13 +188,22 @@ export function permissionsView(root) {
       checklist,
       visible.map((p) => {
         const checked = state.granted.has(p.idPermission);
-        const box = h('input', { type: 'checkbox', checked, disabled: !(checked ? can('DELETE', '/permission/unassign') : can('POST', '/permission/assign')) });
+        const box = h('input', {
+          type: 'checkbox',
+          checked,
+          disabled: !(checked ? can('DELETE', '/permission/unassign') : can('POST', '/permission/assign')),
+        });
         box.addEventListener('change', () => toggle(p, box));
         return h(
           'label',
           { class: 'check-item', dataset: { key: `p-${p.idPermission}` } },
           box,
-          h('span', { class: 'check-text' }, permissionName(p.nameUri), p.description ? h('span', { class: 'muted', text: p.description }) : null),
+          h(
+            'span',
+            { class: 'check-text' },
+            permissionName(p.nameUri),
+            p.description ? h('span', { class: 'muted', text: p.description }) : null,
+          ),
         );
       }),
     );
@@ -175,12 +229,23 @@ export function permissionsView(root) {
       title: S.newPermission,
       submitLabel: S.create,
       fields: [
-        { name: 'nameUri', label: S.nameUri, required: true, minlength: 2, maxlength: 100, placeholder: S.nameUriPlaceholder },
+        {
+          name: 'nameUri',
+          label: S.nameUri,
+          required: true,
+          minlength: 2,
+          maxlength: 100,
+          placeholder: S.nameUriPlaceholder,
+        },
         { name: 'description', label: S.description, type: 'textarea', maxlength: 255 },
       ],
       onSubmit: async (v) => {
         const body = { nameUri: v.nameUri, description: v.description.trim() || null };
-        const { data } = await call('POST', '/permission/register', { body, op: 'permissions:create', alertErrors: false });
+        const { data } = await call('POST', '/permission/register', {
+          body,
+          op: 'permissions:create',
+          alertErrors: false,
+        });
         upsert(data);
       },
     });
@@ -192,7 +257,10 @@ export function permissionsView(root) {
       message: S.deletePermissionConfirm(permission.nameUri),
       confirmLabel: S.confirmDelete,
       onConfirm: async () => {
-        await call('DELETE', `/permission/${permission.idPermission}`, { op: 'permissions:delete', alertErrors: false });
+        await call('DELETE', `/permission/${permission.idPermission}`, {
+          op: 'permissions:delete',
+          alertErrors: false,
+        });
         drop(permission.idPermission);
       },
     });
@@ -223,7 +291,10 @@ export function permissionsView(root) {
       const { operation, data } = change;
       if (operation === 'permissions:create' && data?.idPermission) upsert(data);
       else if (operation === 'permissions:delete' && data?.idPermission) drop(data.idPermission);
-      else if ((operation === 'permissions:assign' || operation === 'permissions:unassign') && data?.roleId === state.roleId) {
+      else if (
+        (operation === 'permissions:assign' || operation === 'permissions:unassign') &&
+        data?.roleId === state.roleId
+      ) {
         if (operation === 'permissions:assign') state.granted.add(data.permissionId);
         else state.granted.delete(data.permissionId);
         renderChecklist();

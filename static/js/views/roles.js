@@ -33,32 +33,53 @@ export function rolesView(root) {
   }
 
   function render() {
-    const add = can('POST', '/roles') && button(S.newRole, { icon: 'plus', kind: 'primary', onClick: openCreate, testid: 'new-role' });
+    const add =
+      can('POST', '/roles') &&
+      button(S.newRole, { icon: 'plus', kind: 'primary', onClick: openCreate, testid: 'new-role' });
     replace(header, pageHeader(S.roles, S.rolesSubtitle, [add]));
-    if (!state.loaded) return replace(body, state.failed ? emptyState({ title: S.requestFailed }) : spinnerBlock(S.loading));
+    if (!state.loaded)
+      return replace(body, state.failed ? emptyState({ title: S.requestFailed }) : spinnerBlock(S.loading));
     const mine = session.user?.roleId;
     const columns = [
       {
         label: S.roleName,
         className: 'col-main',
-        render: (r) => h('strong', { class: 'role-name' }, r.roleName, r.idRole === mine ? badge(S.yourRole, 'info') : null),
+        render: (r) =>
+          h('strong', { class: 'role-name' }, r.roleName, r.idRole === mine ? badge(S.yourRole, 'info') : null),
       },
-      { label: S.description, render: (r) => h('span', { class: r.description ? '' : 'muted', text: r.description || S.none }) },
+      {
+        label: S.description,
+        render: (r) => h('span', { class: r.description ? '' : 'muted', text: r.description || S.none }),
+      },
       {
         label: S.actions,
         className: 'col-actions',
         hidden: !can('PUT', '/roles/:idRole') && !can('DELETE', '/roles/:idRole'),
         render: (r) =>
           rowActions(
-            can('PUT', '/roles/:idRole') && button('', { icon: 'edit', title: S.edit, small: true, testid: 'edit', onClick: () => openEdit(r) }),
+            can('PUT', '/roles/:idRole') &&
+              button('', { icon: 'edit', title: S.edit, small: true, testid: 'edit', onClick: () => openEdit(r) }),
             can('DELETE', '/roles/:idRole') &&
-              button('', { icon: 'trash', title: S.delete, small: true, kind: 'ghost-danger', testid: 'delete', onClick: () => remove(r) }),
+              button('', {
+                icon: 'trash',
+                title: S.delete,
+                small: true,
+                kind: 'ghost-danger',
+                testid: 'delete',
+                onClick: () => remove(r),
+              }),
           ),
       },
     ];
     replace(
       body,
-      dataTable({ columns, rows: state.rows, key: (r) => r.idRole, empty: { icon: 'shield', title: S.noRoles, hint: S.noRolesHint }, inlineActions: true }),
+      dataTable({
+        columns,
+        rows: state.rows,
+        key: (r) => r.idRole,
+        empty: { icon: 'shield', title: S.noRoles, hint: S.noRolesHint },
+        inlineActions: true,
+      }),
     );
   }
 

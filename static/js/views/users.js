@@ -62,7 +62,9 @@ export function usersView(root) {
   }
 
   function renderHeader() {
-    const add = can('POST', '/users') && button(S.newUser, { icon: 'plus', kind: 'primary', onClick: openCreate, testid: 'new-user' });
+    const add =
+      can('POST', '/users') &&
+      button(S.newUser, { icon: 'plus', kind: 'primary', onClick: openCreate, testid: 'new-user' });
     replace(header, pageHeader(S.users, S.usersSubtitle, [add]));
   }
 
@@ -73,11 +75,21 @@ export function usersView(root) {
       replace(pager);
       return replace(body, emptyState({ icon: 'lock', title: S.forbiddenSection, hint: S.forbiddenSectionHint }));
     }
-    if (!state.loaded) return replace(body, state.failed ? emptyState({ title: S.requestFailed }) : spinnerBlock(S.loading));
+    if (!state.loaded)
+      return replace(body, state.failed ? emptyState({ title: S.requestFailed }) : spinnerBlock(S.loading));
     const empty = state.q
       ? { icon: 'search', title: S.noMatches, hint: S.noMatchesHint(state.q) }
       : { icon: 'users', title: S.noUsers, hint: S.noUsersHint };
-    replace(body, dataTable({ columns: columns(), rows: state.rows, key: (u) => u.idUser, empty, rowClass: (u) => (u.isActive ? null : 'row-muted') }));
+    replace(
+      body,
+      dataTable({
+        columns: columns(),
+        rows: state.rows,
+        key: (u) => u.idUser,
+        empty,
+        rowClass: (u) => (u.isActive ? null : 'row-muted'),
+      }),
+    );
     renderPager();
   }
 
@@ -94,7 +106,11 @@ export function usersView(root) {
     const next = button('', { icon: 'right', title: S.next, small: true, onClick: go(state.page + 1) });
     prev.disabled = state.page <= 1;
     next.disabled = state.page >= last;
-    replace(pager, h('span', { class: 'muted', text: S.pageInfo(from, to, state.total) }), h('div', { class: 'pager-buttons' }, prev, next));
+    replace(
+      pager,
+      h('span', { class: 'muted', text: S.pageInfo(from, to, state.total) }),
+      h('div', { class: 'pager-buttons' }, prev, next),
+    );
   }
 
   function columns() {
@@ -127,14 +143,21 @@ export function usersView(root) {
             u.mustChangePassword ? badge(S.mustChange, 'warning') : null,
           ),
       },
-      { label: S.createdAt, className: 'col-date', render: (u) => h('span', { class: 'muted', text: formatDate(u.createdAt) }) },
+      {
+        label: S.createdAt,
+        className: 'col-date',
+        render: (u) => h('span', { class: 'muted', text: formatDate(u.createdAt) }),
+      },
       {
         label: S.actions,
         className: 'col-actions',
-        hidden: !['/users/:id', '/users/:id/state', '/users/:id/resetPassword'].some((p) => can('PUT', p)) && !can('DELETE', '/users/:id'),
+        hidden:
+          !['/users/:id', '/users/:id/state', '/users/:id/resetPassword'].some((p) => can('PUT', p)) &&
+          !can('DELETE', '/users/:id'),
         render: (u) =>
           rowActions(
-            can('PUT', '/users/:id') && button('', { icon: 'edit', title: S.edit, small: true, testid: 'edit', onClick: () => openEdit(u) }),
+            can('PUT', '/users/:id') &&
+              button('', { icon: 'edit', title: S.edit, small: true, testid: 'edit', onClick: () => openEdit(u) }),
             can('PUT', '/users/:id/state') &&
               button('', {
                 icon: 'power',
@@ -144,9 +167,22 @@ export function usersView(root) {
                 onClick: () => toggle(u),
               }),
             can('PUT', '/users/:id/resetPassword') &&
-              button('', { icon: 'reset', title: S.resetPassword, small: true, testid: 'reset', onClick: () => resetPassword(u) }),
+              button('', {
+                icon: 'reset',
+                title: S.resetPassword,
+                small: true,
+                testid: 'reset',
+                onClick: () => resetPassword(u),
+              }),
             can('DELETE', '/users/:id') &&
-              button('', { icon: 'trash', title: S.delete, small: true, kind: 'ghost-danger', testid: 'delete', onClick: () => remove(u) }),
+              button('', {
+                icon: 'trash',
+                title: S.delete,
+                small: true,
+                kind: 'ghost-danger',
+                testid: 'delete',
+                onClick: () => remove(u),
+              }),
           ),
       },
     ];
@@ -232,7 +268,10 @@ export function usersView(root) {
       confirmLabel: S.resetConfirmButton,
       danger: false,
       onConfirm: async () => {
-        const { data } = await call('PUT', `/users/${user.idUser}/resetPassword`, { op: 'users:resetPassword', alertErrors: false });
+        const { data } = await call('PUT', `/users/${user.idUser}/resetPassword`, {
+          op: 'users:resetPassword',
+          alertErrors: false,
+        });
         temporary = data.temporaryPassword;
       },
     });
@@ -289,7 +328,13 @@ function initials(name) {
 
 /** The temporary password, once, with a copy button that also works outside secure contexts. */
 function secretBox(secret) {
-  const input = h('input', { class: 'secret', type: 'text', readonly: true, value: secret, 'aria-label': S.temporaryPasswordTitle });
+  const input = h('input', {
+    class: 'secret',
+    type: 'text',
+    readonly: true,
+    value: secret,
+    'aria-label': S.temporaryPasswordTitle,
+  });
   const copy = async () => {
     input.select();
     try {
@@ -300,5 +345,10 @@ function secretBox(secret) {
     copyButton.querySelector('span').textContent = S.copied;
   };
   const copyButton = button(S.copy, { icon: 'copy', kind: 'primary', onClick: copy, testid: 'copy' });
-  return h('div', {}, h('p', { class: 'field-hint', text: S.temporaryPasswordHint }), h('div', { class: 'secret-row' }, input, copyButton));
+  return h(
+    'div',
+    {},
+    h('p', { class: 'field-hint', text: S.temporaryPasswordHint }),
+    h('div', { class: 'secret-row' }, input, copyButton),
+  );
 }
