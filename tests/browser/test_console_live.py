@@ -15,6 +15,10 @@ def same_rows(page, reference, selector):
     expect(page.locator(selector)).to_have_text(expected, use_inner_text=True)
 
 
+def role_id(server, token, name):
+    return next(r["idRole"] for r in server.api.ok("GET", "/roles", token=token) if r["roleName"] == name)
+
+
 def admin_two(server):
     token = server.api.login()
     admin_role = next(r["idRole"] for r in server.api.ok("GET", "/roles", token=token) if r["roleName"] == "admin")
@@ -67,6 +71,13 @@ def test_a_change_in_one_tab_appears_in_the_other_once(open_page, server):
     goto(first, "/activity")
     expect(first.locator(".timeline-item").first).to_contain_text("Rol creado exitosamente")
     goto(second, "/activity")
+    same_rows(second, first, ".timeline-item")
+
+    # The activity feed grows live in both tabs.
+    server.api.ok("PUT", f"/roles/{role_id(server, token, 'Auditoría')}", {"description": "Revisión interna"}, token)
+    for page in (first, second):
+        expect(page.locator(".timeline-item").first).to_contain_text("Rol actualizado exitosamente")
+        expect(page.locator(".timeline-item").first).to_have_class("timeline-item flash")
     same_rows(second, first, ".timeline-item")
 
 
