@@ -156,11 +156,51 @@ def test_admin_creates_edits_and_deletes_a_role_and_a_user(open_page, server):
     page.click("[data-tab=catalog]")
     expect(page.locator("tbody tr")).to_have_count(21)
     shot(page, "permissions-catalog-desktop")
-    for route, name in (("/menu", "menu"), ("/activity", "activity")):
-        goto(page, route)
-        page.wait_for_selector(".view .table, .view .timeline")
-        shot(page, f"{name}-desktop")
-    expect(page.locator(".timeline-item").first).to_contain_text("Rol eliminado exitosamente")
+
+    # A permission registered in the catalog, then deleted.
+    page.click("[data-action=new-permission]")
+    page.fill("dialog [name=nameUri]", "GET /api/v1/reportes")
+    page.fill("dialog [name=description]", "Ver reportes")
+    submit(page)
+    expect(row(page, "Ver reportes")).to_contain_text("/api/v1/reportes")
+    expect(page.locator("tbody tr")).to_have_count(22)
+    row(page, "Ver reportes").locator("[data-action=delete]").click()
+    page.locator("dialog").get_by_role("button", name="Sí, eliminar").click()
+    expect(row(page, "Ver reportes")).to_have_count(0)
+    expect(page.locator(".toast", has_text="Permiso eliminado exitosamente")).to_be_visible()
+
+    # A menu item: created, shown to the admin's own role (the navigation follows), renamed, deleted.
+    goto(page, "/menu")
+    page.wait_for_selector(".view .table")
+    shot(page, "menu-desktop")
+    page.click("[data-action=new-item]")
+    page.fill("dialog [name=nameItem]", "Reportes")
+    page.select_option("dialog [name=iconItem]", "inbox")
+    page.fill("dialog [name=route]", "/reportes")
+    submit(page)
+    reports = row(page, "/reportes")
+    expect(reports).to_contain_text("Ningún rol")
+    reports.locator("[data-action=roles]").click()
+    page.locator("dialog .check-item", has_text="admin").locator("input").check()
+    expect(page.locator(".nav-link")).to_have_text(["Usuarios", "Roles", "Permisos", "Menú", "Actividad", "Reportes"])
+    page.locator("dialog").get_by_role("button", name="Cerrar").last.click()
+    expect(reports).to_contain_text("admin")
+    reports.locator("[data-action=edit]").click()
+    page.fill("dialog [name=nameItem]", "Informes")
+    submit(page)
+    expect(page.locator(".nav-link").last).to_have_text("Informes")
+    page.click('.nav-link[data-route="/reportes"]')
+    expect(page.locator(".empty-title")).to_have_text("Esta sección no tiene vista en la consola")
+    goto(page, "/menu")
+    reports.locator("[data-action=delete]").click()
+    page.locator("dialog").get_by_role("button", name="Sí, eliminar").click()
+    expect(reports).to_have_count(0)
+    expect(page.locator(".nav-link")).to_have_count(5)
+
+    goto(page, "/activity")
+    page.wait_for_selector(".view .timeline")
+    shot(page, "activity-desktop")
+    expect(page.locator(".timeline-item").first).to_contain_text("Item del menú eliminado exitosamente")
 
     page.click("[data-action=logout]")
     expect(page.locator("#auth-email")).to_be_visible()
@@ -196,11 +236,17 @@ def test_concurrent_calls_keep_their_own_indicator(open_page):
     assert roles["messages"] == ["Procesando…", "Iniciando operación roles:fetchAll...", "Roles obtenidos exitosamente"]
 
 
-def test_every_screen_fits_a_phone(open_page):
+def test_every_screen_fits_a_phone(open_page, server):
+    token = server.api.login()
+    user_role = next(r["idRole"] for r in server.api.ok("GET", "/roles", token=token) if r["roleName"] == "user")
+    server.api.create_user(token, "maria.fernandez@seam.test", user_role, "María Fernández")
+    disabled = server.api.create_user(token, "jorge@seam.test", user_role, "Jorge Ibáñez")
+    server.api.ok("PUT", f"/users/{disabled}/state", {"isActive": 0}, token)
     _, page, _ = open_page(PHONE)
     shot(page, "login-phone")
     login_live(page)
-    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator("tbody tr")).to_have_count(3)
+    expect(row(page, "jorge@seam.test")).to_contain_text("Inactivo")
     for route, name in (
         ("/users", "users"),
         ("/roles", "roles"),
