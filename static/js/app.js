@@ -4,7 +4,7 @@ import { h, replace } from './dom.js';
 import { clearProgress, onProgress } from './progress.js';
 import { clearSession, onSessionChange, session, setToken, setView, tokenSecondsLeft } from './session.js';
 import { createShell, routeOf } from './shell.js';
-import { connectSocket, disconnectSocket } from './socket.js';
+import { connectSocket, disconnectSocket, handshakeToken } from './socket.js';
 import { S } from './strings.js';
 import { toast } from './toast.js';
 import { baseline, catchUp, onChange, onReset, receive, resetSync } from './sync.js';
@@ -110,8 +110,8 @@ async function enter(view) {
     dataChanged: receive,
     sessionChanged: (data) => setView(data),
     sessionRevoked: ({ reason }) => {
-      // The socket outlived its first token but the tab already refreshed it: it simply reconnects.
-      if (reason === 'expired' && (tokenSecondsLeft() ?? 0) > 30) return;
+      // The socket outlived the token it connected with, but the tab already holds a fresher one: it reconnects.
+      if (reason === 'expired' && session.token !== handshakeToken()) return;
       logout(S.revoked[reason] || S.sessionClosed);
     },
   });

@@ -2,6 +2,7 @@
 
 let socket = null;
 let offline = false;
+let handshake = null; // the token the current connection was opened with
 let hooks = {};
 
 /** This tab's socket id while connected: sent as X-Socket-ID so progress events come back here. */
@@ -34,7 +35,11 @@ export function connectSocket(getToken, eventHooks) {
   disconnectSocket();
   hooks = eventHooks;
   let everConnected = false;
-  socket = window.io({ auth: (cb) => cb({ token: getToken() }), transports: ['websocket'] });
+  const auth = (cb) => {
+    handshake = getToken();
+    cb({ token: handshake });
+  };
+  socket = window.io({ auth, transports: ['websocket'] });
   socket.on('connect', () => {
     status('live');
     hooks.connected?.(everConnected);
@@ -58,6 +63,10 @@ export function connectSocket(getToken, eventHooks) {
   window.addEventListener('online', goOnline);
   offline = navigator.onLine === false;
   if (offline) goOffline();
+}
+
+export function handshakeToken() {
+  return handshake;
 }
 
 export function disconnectSocket() {
