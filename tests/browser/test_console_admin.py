@@ -266,3 +266,23 @@ def test_every_screen_fits_a_phone(open_page, server):
     page.click("[data-action=new-user]")
     assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
     shot(page, "user-dialog-phone")
+
+
+def test_users_are_paged_and_searchable(open_page, server):
+    token = server.api.login()
+    user_role = next(r["idRole"] for r in server.api.ok("GET", "/roles", token=token) if r["roleName"] == "user")
+    for n in range(22):
+        server.api.create_user(token, f"persona{n:02d}@seam.test", user_role, f"Persona {n:02d}")
+    _, page, _ = open_page()
+    login_live(page)
+    expect(page.locator("tbody tr")).to_have_count(20)
+    expect(page.locator(".pager")).to_contain_text("1–20 de 23")
+    page.click(".pager [aria-label=Siguiente]")
+    expect(page.locator("tbody tr")).to_have_count(3)
+    expect(page.locator(".pager")).to_contain_text("21–23 de 23")
+    expect(page.locator(".pager [aria-label=Siguiente]")).to_be_disabled()
+    page.click(".pager [aria-label=Anterior]")
+    expect(page.locator(".pager")).to_contain_text("1–20 de 23")
+    page.fill(".search-input", "persona1")
+    expect(page.locator("tbody tr")).to_have_count(10)
+    expect(page.locator(".pager")).to_contain_text("1–10 de 10")
