@@ -77,7 +77,10 @@ onReset(() => {
 window.addEventListener('hashchange', route);
 onUnauthorized(() => logout(S.sessionExpired));
 
-function scheduleRefresh() {
+const REFRESH_RETRY_SECONDS = 30;
+
+/** Renew the token at three quarters of its life (retrying while offline), so an open tab never expires. */
+function scheduleRefresh(seconds = null) {
   clearTimeout(refreshTimer);
   const left = tokenSecondsLeft();
   if (left === null) return;
@@ -87,19 +90,22 @@ function scheduleRefresh() {
         const { data } = await call('POST', '/auth/refresh', { quiet: true, alertErrors: false });
         setToken(data.token);
         scheduleRefresh();
-      } catch {
-        // an expired or revoked token already sent the tab to the login screen
+      } catch (error) {
+        // 401 already sent the tab to the login screen; a network error is retried.
+        if (error.status === 0) scheduleRefresh(REFRESH_RETRY_SECONDS);
       }
     },
-    Math.max(5, left * 0.75) * 1000,
+    (seconds ?? Math.max(5, left * 0.75)) * 1000,
   );
 }
 
 async function enter(view) {
   setView(view);
-  shell = createShell(root, () => logout());
+  const mine = createShell(root, () => logout());
+  shell = mine;
   current = { route: null, controller: null };
   await baseline().catch(() => {}); // without it the first (re)connect's catch-up starts from seq 0
+  if (shell !== mine) return; // logged out meanwhile
   route();
   scheduleRefresh();
   connectSocket(() => session.token, {
