@@ -10,7 +10,7 @@ BINARY_INPUTS := seam.py messages.py requirements.txt requirements-build.txt \
 # Imported by name at run time, so PyInstaller's import scan cannot see them.
 HIDDEN_IMPORTS := engineio.async_drivers.tornado
 
-.PHONY: run test lint format system-deps binary clean
+.PHONY: run test lint format system-deps binary clean vendor
 
 $(BIN)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,19 @@ dist/seam: $(BUILD_VENV)/.ready $(BINARY_INPUTS)
 		--distpath dist --workpath build/pyinstaller --specpath build/pyinstaller \
 		--add-data "$(CURDIR)/static:static" $(addprefix --hidden-import ,$(HIDDEN_IMPORTS)) seam.py
 	touch $@
+
+# The console's Socket.IO browser client, vendored from npm (no CDN: intranets are often offline).
+SOCKETIO_CLIENT ?= 4
+vendor:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	(cd "$$tmp" && npm pack --silent socket.io-client@$(SOCKETIO_CLIENT) >/dev/null && tar xzf socket.io-client-*.tgz) && \
+	version=$$(node -p "require('$$tmp/package/package.json').version") && \
+	mkdir -p static/vendor && \
+	cp "$$tmp/package/dist/socket.io.min.js" "$$tmp/package/dist/socket.io.min.js.map" static/vendor/ && \
+	cp "$$tmp/package/LICENSE" static/vendor/socket.io.LICENSE && \
+	printf 'socket.io-client %s (npm), dist/socket.io.min.js, MIT licence: see socket.io.LICENSE\nsha256 %s\nrefresh: make vendor [SOCKETIO_CLIENT=4]\n' \
+		"$$version" "$$(sha256sum static/vendor/socket.io.min.js | cut -d' ' -f1)" > static/vendor/VERSION && \
+	echo "vendored socket.io-client $$version into static/vendor/"
 
 clean:
 	rm -rf $(VENV) .pytest_cache tests/artifacts build dist
