@@ -38,7 +38,7 @@ async def create_user(handler, body, role_id, message):
     async with services.db.transaction() as tx:
         user = await services.users.create(tx, body.full_name, body.email, digest, role_id)
         await handler.record(tx, message, user.public(), after=user.public(), subject=user.idUser)
-    await handler.ok(user.public(), message, 201)
+    await handler.ok(user.public(), message)
 
 
 class RegisterHandler(ApiHandler):
@@ -51,6 +51,7 @@ class RegisterHandler(ApiHandler):
             True,
             RegisterBody,
             identifies=True,
+            status=201,
             summary="Register a user (anonymous only with open_registration)",
         ),
     )

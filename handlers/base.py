@@ -172,7 +172,7 @@ class ApiHandler(tornado.web.RequestHandler):
         """After success: session:revoked to the user's sockets, then disconnect them."""
         self.effects.append(lambda: self.services.hub.revoke(user_id, reason, keep_sid))
 
-    async def ok(self, data, message, status=200, meta=None, event_data=schema.UNSET):
+    async def ok(self, data, message, meta=None, event_data=schema.UNSET):
         """The one success path: success event, data:changed, session effects, then the response."""
         self.op.success(message, data if event_data is schema.UNSET else event_data)
         if self.change is not None:
@@ -190,7 +190,7 @@ class ApiHandler(tornado.web.RequestHandler):
         for effect in self.effects:
             self.op.then(effect)
         await self.op.drained()
-        self.set_status(status)
+        self.set_status(self.route.status)
         self.finish(envelope(True, message, data, meta))
 
     def write_error(self, status_code, **kwargs):
