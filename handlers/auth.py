@@ -56,16 +56,18 @@ class RegisterHandler(ApiHandler):
         ),
     )
 
+    def authorize(self):
+        if self.identity is None and not self.services.config["open_registration"]:
+            raise Forbidden(msg.REGISTRATION_CLOSED)
+        if self.identity is not None and not self.identity.can(self.route.permission):
+            raise Forbidden(msg.FORBIDDEN)
+
     async def on_post(self):
         if self.identity is None:
-            if not self.services.config["open_registration"]:
-                raise Forbidden(msg.REGISTRATION_CLOSED)
             role = await self.services.roles.by_name(self.services.config["default_role"])
             role_id = role.idRole
-        elif self.identity.can(self.route.permission):
-            role_id = self.body.roleId
         else:
-            raise Forbidden(msg.FORBIDDEN)
+            role_id = self.body.roleId
         await create_user(self, self.body, role_id, msg.REGISTERED)
 
 

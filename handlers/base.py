@@ -75,6 +75,7 @@ class ApiHandler(tornado.web.RequestHandler):
         if length.isdigit() and int(length) > self.services.config["max_body_bytes"]:
             raise AppError(msg.BODY_TOO_LARGE, 413)
         await self._authenticate()
+        self.authorize()
         self._open_operation()
 
     async def _authenticate(self):
@@ -87,6 +88,9 @@ class ApiHandler(tornado.web.RequestHandler):
         self.identity = await self.services.auth.identify(token)
         if self.route.guard == "rbac" and not self.identity.can(self.route.permission):
             raise Forbidden(msg.FORBIDDEN)
+
+    def authorize(self):
+        """Route-specific refusals that must come before the operation opens (403, no events)."""
 
     def _open_operation(self):
         socket_id = self.request.headers.get("X-Socket-ID", "")[:128]
