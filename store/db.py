@@ -20,6 +20,11 @@ PRAGMAS = (
 )
 
 
+def fold(text):
+    """Unicode case folding for names and emails: NOCASE folds ASCII only, so 'ÉDITOR' ≠ 'éditor' there."""
+    return text.casefold() if isinstance(text, str) else text
+
+
 class Transaction:
     """An open write unit; callbacks registered with on_commit run only once it is durable."""
 
@@ -64,6 +69,7 @@ class Database:
     async def _connect(self):
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = sqlite3.Row
+        await conn.create_function("fold", 1, fold, deterministic=True)
         for pragma in PRAGMAS:
             await conn.execute(pragma)
         return conn
