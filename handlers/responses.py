@@ -12,7 +12,8 @@ from store.errors import AppError
 log = logging.getLogger("seam.api")
 
 HTTP_MESSAGES = {
-    400: msg.MALFORMED_JSON,
+    400: msg.BAD_REQUEST,
+    403: msg.FORBIDDEN,
     413: msg.BODY_TOO_LARGE,
 }
 
@@ -51,5 +52,5 @@ def describe_error(error, status_code, request):
         if status == 405:
             return 405, msg.METHOD_NOT_ALLOWED.format(method=request.method, path=request.path), {}
         if status < 500:
-            return status, HTTP_MESSAGES.get(status, msg.MALFORMED_JSON), {}
+            return status, HTTP_MESSAGES.get(status, msg.BAD_REQUEST), {}
     return 500, msg.INTERNAL_ERROR, {}
