@@ -2,7 +2,6 @@
 
 import logging
 
-import socketio
 import tornado.web
 
 from handlers import auth, changes, permissions, roles, sidebar, users
@@ -45,7 +44,7 @@ def make_app(services):
     rules += [
         (API_PREFIX + r"/openapi\.json", OpenApiHandler, {"document": document(ROUTE_TABLE, services.config)}),
         (r"/healthz", HealthHandler),
-        (r"/socket\.io/", socketio.get_tornado_handler(services.hub.sio)),
+        (r"/socket\.io/", services.hub.tornado_handler()),
         (r"/api/.*", NotFoundHandler),
         (
             r"/(.*)",

@@ -7,14 +7,18 @@ belongs to whom and who may read what.
 import asyncio
 import logging
 import time
+import urllib.parse
 
 import socketio
 
 import messages as msg
+from handlers.responses import set_security_headers
 from store.changes import READ_USERS
 from store.errors import Unauthorized
 
 EVERYONE = "authenticated"
+# Clients only send the handshake (a token) and pings: anything bigger is refused before it is buffered.
+MAX_CLIENT_MESSAGE = 64 * 1024
 
 
 class RealtimeHub:
@@ -23,14 +27,41 @@ class RealtimeHub:
         self.cache = cache
         self.session_view = session_view
         self.log = logging.getLogger("seam.realtime")
+        self.origins = frozenset(cors_origins)
         self.sio = socketio.AsyncServer(
-            async_mode="tornado", cors_allowed_origins=list(cors_origins), logger=False, engineio_logger=False
+            async_mode="tornado",
+            cors_allowed_origins=self.origin_allowed,
+            cors_credentials=False,
+            max_http_buffer_size=MAX_CLIENT_MESSAGE,
+            logger=False,
+            engineio_logger=False,
         )
         self.sockets = {}  # sid -> (user_id, role_id)
         self.user_sids = {}  # user_id -> {sid}
         self.expiry = {}  # sid -> TimerHandle
         self.sio.on("connect", self.on_connect)
         self.sio.on("disconnect", self.on_disconnect)
+
+    def origin_allowed(self, origin, environ):
+        """Configured origins (SPEC §8) and the server's own (the bundled console); no Origin = not a browser."""
+        return not origin or origin in self.origins or urllib.parse.urlsplit(origin).netloc == environ.get("HTTP_HOST")
+
+    def tornado_handler(self):
+        """The /socket.io/ route: engineio's handler with SEAM's headers, origin rule and message cap."""
+        hub = self
+
+        class SocketHandler(socketio.get_tornado_handler(self.sio)):
+            def set_default_headers(self):
+                set_security_headers(self)
+
+            def check_origin(self, origin):
+                return hub.origin_allowed(origin, {"HTTP_HOST": self.request.host})
+
+            @property
+            def max_message_size(self):
+                return MAX_CLIENT_MESSAGE
+
+        return SocketHandler
 
     async def on_connect(self, sid, environ, auth):
         token = auth.get("token") if isinstance(auth, dict) else None
