@@ -12,13 +12,28 @@ import urllib.parse
 import socketio
 
 import messages as msg
-from handlers.responses import set_security_headers
+from handlers.responses import envelope, set_security_headers
 from store.changes import READ_USERS
 from store.errors import Unauthorized
 
 EVERYONE = "authenticated"
+# Engine.IO packet types a client may POST: close, pong, message, upgrade, and base64 binary messages.
+CLIENT_PACKETS = frozenset("1345b")
 # Clients only send the handshake (a token) and pings: anything bigger is refused before it is buffered.
 MAX_CLIENT_MESSAGE = 64 * 1024
+
+
+def client_payload(body):
+    """A polling body engineio can take without its error path, which holds the POST open until the next GET.
+
+    Too large or an unknown packet type makes engineio disconnect the session and wait for a poll to drain
+    the close packet: a client that never polls again pins that request (and its body) indefinitely.
+    """
+    try:
+        packets = body.decode("utf-8").split("\x1e")
+    except UnicodeDecodeError:
+        return False
+    return all(packet[:1] in CLIENT_PACKETS for packet in packets)
 
 
 class RealtimeHub:
@@ -60,6 +75,18 @@ class RealtimeHub:
             @property
             def max_message_size(self):
                 return MAX_CLIENT_MESSAGE
+
+            async def post(self, *args, **kwargs):
+                if len(self.request.body) > MAX_CLIENT_MESSAGE:
+                    return self._refuse(413, msg.BODY_TOO_LARGE)
+                if not client_payload(self.request.body):
+                    return self._refuse(400, msg.BAD_REQUEST)
+                await super().post(*args, **kwargs)
+
+            def _refuse(self, status, message):
+                self.set_status(status)
+                self.set_header("Content-Type", "application/json; charset=UTF-8")
+                self.finish(envelope(False, message))
 
         return SocketHandler
 
