@@ -176,6 +176,7 @@ class ApiHandler(tornado.web.RequestHandler):
             after=after,
             subject=subject,
         )
+        tx.on_commit(lambda seq=self.change.seq: self.services.hub.expect(seq))
 
     def refresh_sessions(self, user_ids=(), role_ids=()):
         """After success: push session:changed to these users and to everyone holding these roles."""
@@ -191,16 +192,7 @@ class ApiHandler(tornado.web.RequestHandler):
         self.op.success(message, data if event_data is schema.UNSET else event_data)
         if self.change is not None:
             change = self.change
-            payload = {
-                "operation": change.operation,
-                "message": change.message,
-                "data": change.data,
-                "initiatorSocketId": change.initiatorSocketId,
-                "operationId": change.operationId,
-                "seq": change.seq,
-                "at": change.at,
-            }
-            self.op.then(lambda: self.services.hub.data_changed(change, payload))
+            self.op.then(lambda: self.services.hub.publish(change))
         for effect in self.effects:
             self.op.then(effect)
         await self.op.drained()
@@ -233,3 +225,6 @@ class ApiHandler(tornado.web.RequestHandler):
         op = getattr(self, "op", None)
         if op is not None and not op.closed:
             op.error(msg.INTERNAL_ERROR)
+        if getattr(self, "change", None) is not None:
+            # Committed but the handler failed before ok(): still announce it, or every later one waits.
+            self.services.hub.publish(self.change)

@@ -5,6 +5,7 @@ belongs to whom and who may read what.
 """
 
 import asyncio
+import collections
 import logging
 import time
 import urllib.parse
@@ -21,6 +22,19 @@ EVERYONE = "authenticated"
 CLIENT_PACKETS = frozenset("1345b")
 # Clients only send the handshake (a token) and pings: anything bigger is refused before it is buffered.
 MAX_CLIENT_MESSAGE = 64 * 1024
+
+
+def change_event(change):
+    """The data:changed payload (SPEC §6); before/after stay in the audit log."""
+    return {
+        "operation": change.operation,
+        "message": change.message,
+        "data": change.data,
+        "initiatorSocketId": change.initiatorSocketId,
+        "operationId": change.operationId,
+        "seq": change.seq,
+        "at": change.at,
+    }
 
 
 def client_payload(body):
@@ -54,6 +68,8 @@ class RealtimeHub:
         self.sockets = {}  # sid -> (user_id, role_id)
         self.user_sids = {}  # user_id -> {sid}
         self.expiry = {}  # sid -> TimerHandle
+        self.pending = collections.OrderedDict()  # committed seq -> None, or (change, done) once published
+        self.publisher = None
         self.sio.on("connect", self.on_connect)
         self.sio.on("disconnect", self.on_disconnect)
 
@@ -136,6 +152,39 @@ class RealtimeHub:
 
     async def emit(self, event, data, to):
         await self.sio.emit(event, data, to=to)
+
+    def expect(self, seq):
+        """A change committed (called in commit order, so in seq order)."""
+        self.pending[seq] = None
+
+    def publish(self, change):
+        """Hand over a committed change; the future resolves once its data:changed went out.
+
+        data:changed leaves in seq order whatever order concurrent handlers finish in (SPEC §7: a client
+        resuming from the last seq it applied must not have skipped an earlier one still in flight).
+        """
+        done = asyncio.get_running_loop().create_future()
+        if self.pending.get(change.seq, False) is not None:  # rolled back, or already published
+            done.set_result(None)
+            return done
+        self.pending[change.seq] = (change, done)
+        if self.publisher is None or self.publisher.done():
+            self.publisher = asyncio.get_running_loop().create_task(self._publish_ready())
+        return done
+
+    async def _publish_ready(self):
+        while self.pending:
+            seq, ready = next(iter(self.pending.items()))
+            if ready is None:
+                return  # an earlier change's handler has not handed it over yet
+            del self.pending[seq]
+            change, done = ready
+            try:
+                await self.data_changed(change, change_event(change))
+            except Exception:  # one failed fan-out must not hold back the changes after it
+                self.log.exception("data:changed for seq %s failed", seq)
+            finally:
+                done.set_result(None)
 
     async def data_changed(self, change, payload):
         """Permission-aware fan-out: users changes reach readers of users and their subject only."""
