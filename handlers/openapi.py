@@ -13,6 +13,12 @@ from handlers.routing import API_PREFIX, PARAM
 from handlers.schema import MAX_INT, rules
 
 BEARER = "bearerAuth"
+DESCRIPTION = (
+    "Users, roles, permissions and menus, every operation mirrored live over Socket.IO. "
+    "Strings are trimmed before their length is checked (passwords are not) and may not contain NUL; "
+    "unknown body fields are ignored; an update must send at least one known field; "
+    "a non-empty body must be sent as application/json."
+)
 ENVELOPE_HEADERS = {"X-Operation-ID": {"$ref": "#/components/headers/OperationId"}}
 ERROR_TEXT = {
     400: "Validation failed or malformed JSON",
@@ -181,7 +187,7 @@ def document(routes, config):
     }
     return {
         "openapi": "3.1.0",
-        "info": {"title": "SEAM", "version": "1", "description": "Users, roles, permissions and menus, live."},
+        "info": {"title": "SEAM", "version": "1", "description": DESCRIPTION},
         "servers": [{"url": API_PREFIX}],
         "paths": paths,
         "components": COMPONENTS,
