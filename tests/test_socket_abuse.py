@@ -123,7 +123,7 @@ async def test_bad_token_handshake_flood_does_not_grow_memory(base_url, services
 async def test_client_that_never_answers_pings_is_dropped(api, base_url, services, sockets):
     async with aiohttp.ClientSession() as session:
         eio = services.hub.sio.eio
-        eio.ping_interval, eio.ping_timeout = 1, 1  # whole seconds (engineio advertises int(interval) * 1000)
+        eio.ping_interval, eio.ping_timeout = 1, 2  # whole seconds (engineio advertises int(interval) * 1000)
         token = await api.login()
         polite = await sockets(token)  # python-socketio answers every ping
         silent = RawSocket(session, base_url)
