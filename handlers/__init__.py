@@ -2,12 +2,12 @@
 
 import logging
 
-import socketio
 import tornado.web
 
 from handlers import auth, changes, permissions, roles, sidebar, users
 from handlers.misc import ConsoleHandler, HealthHandler, NotFoundHandler, static_root
-from handlers.routing import regex
+from handlers.openapi import OpenApiHandler, document
+from handlers.routing import API_PREFIX, regex
 
 API_MODULES = (auth, users, roles, permissions, sidebar, changes)
 API_HANDLERS = [handler for module in API_MODULES for handler in module.HANDLERS]
@@ -42,8 +42,9 @@ def make_app(services):
     """The Tornado application for one started Services instance."""
     rules = [(regex(next(iter(h.routes.values())).pattern), h) for h in API_HANDLERS]
     rules += [
+        (API_PREFIX + r"/openapi\.json", OpenApiHandler, {"document": document(ROUTE_TABLE, services.config)}),
         (r"/healthz", HealthHandler),
-        (r"/socket\.io/", socketio.get_tornado_handler(services.hub.sio)),
+        (r"/socket\.io/", services.hub.tornado_handler()),
         (r"/api/.*", NotFoundHandler),
         (
             r"/(.*)",

@@ -38,7 +38,7 @@ async def create_user(handler, body, role_id, message):
     async with services.db.transaction() as tx:
         user = await services.users.create(tx, body.full_name, body.email, digest, role_id)
         await handler.record(tx, message, user.public(), after=user.public(), subject=user.idUser)
-    await handler.ok(user.public(), message, 201)
+    await handler.ok(user.public(), message)
 
 
 class RegisterHandler(ApiHandler):
@@ -51,22 +51,25 @@ class RegisterHandler(ApiHandler):
             True,
             RegisterBody,
             identifies=True,
+            status=201,
             summary="Register a user (anonymous only with open_registration)",
         ),
     )
 
+    def authorize(self):
+        if self.identity is None and not self.services.config["open_registration"]:
+            raise Forbidden(msg.REGISTRATION_CLOSED)
+        if self.identity is not None and not self.identity.can(self.route.permission):
+            raise Forbidden(msg.FORBIDDEN)
+
     async def on_post(self):
         if self.identity is None:
-            if not self.services.config["open_registration"]:
-                raise Forbidden(msg.REGISTRATION_CLOSED)
             role = await self.services.roles.by_name(self.services.config["default_role"])
             if role is None:  # renamed or deleted since start-up: nothing safe to give a newcomer
                 raise Forbidden(msg.REGISTRATION_CLOSED)
             role_id = role.idRole
-        elif self.identity.can(self.route.permission):
-            role_id = self.body.roleId
         else:
-            raise Forbidden(msg.FORBIDDEN)
+            role_id = self.body.roleId
         await create_user(self, self.body, role_id, msg.REGISTERED)
 
 

@@ -8,6 +8,7 @@ anything left open.
 
 import json
 import logging
+import re
 import sqlite3
 
 import tornado.web
@@ -19,6 +20,8 @@ from handlers.responses import describe_error, envelope, set_security_headers
 from store.errors import AppError, Forbidden, Unauthorized
 
 log = logging.getLogger("seam.api")
+# A body is JSON when it says so (or says nothing): a form or text/plain post is a cross-site request.
+JSON_TYPE = re.compile(r"^application/([a-z0-9.+-]+\+)?json$")
 
 
 def _reject_duplicate_keys(pairs):
@@ -63,7 +66,6 @@ class ApiHandler(tornado.web.RequestHandler):
         self.identity = None
         self.op = None
         self.change = None
-        self.turn = None
         self.effects = []
         self.chunks, self.size, self.too_large = [], 0, False
         self.operation_id = operation_id_from(self.request.headers.get("X-Operation-ID"))
@@ -78,6 +80,7 @@ class ApiHandler(tornado.web.RequestHandler):
         if length.isdigit() and int(length) > self.services.config["max_body_bytes"]:
             raise AppError(msg.BODY_TOO_LARGE, 413)
         await self._authenticate()
+        self.authorize()
         self._open_operation()
 
     async def _authenticate(self):
@@ -90,6 +93,9 @@ class ApiHandler(tornado.web.RequestHandler):
         self.identity = await self.services.auth.identify(token)
         if self.route.guard == "rbac" and not self.identity.can(self.route.permission):
             raise Forbidden(msg.FORBIDDEN)
+
+    def authorize(self):
+        """Route-specific refusals that must come before the operation opens (403, no events)."""
 
     def _open_operation(self):
         socket_id = self.request.headers.get("X-Socket-ID", "")[:128]
@@ -128,6 +134,10 @@ class ApiHandler(tornado.web.RequestHandler):
         )
         await getattr(self, f"on_{self.request.method.lower()}")()
 
+    def decode_argument(self, value, name=None):
+        """Undecodable path bytes (/users/%FF) reach the id check as text, for its 400, not Tornado's."""
+        return value.decode("utf-8", "replace")
+
     @staticmethod
     def _path_id(name, value):
         if not schema.DIGITS.match(value):
@@ -146,6 +156,9 @@ class ApiHandler(tornado.web.RequestHandler):
         raw = b"".join(self.chunks)
         if not raw.strip():
             return {}
+        content_type = self.request.headers.get("Content-Type", "").partition(";")[0].strip().lower()
+        if content_type and not JSON_TYPE.match(content_type):
+            raise AppError(msg.UNSUPPORTED_CONTENT_TYPE)
         try:
             body = json.loads(raw, object_pairs_hook=_reject_duplicate_keys)
         except (ValueError, RecursionError):
@@ -171,10 +184,7 @@ class ApiHandler(tornado.web.RequestHandler):
             after=after,
             subject=subject,
         )
-        tx.on_commit(self._take_turn)
-
-    def _take_turn(self):
-        self.turn = self.services.commit_order.reserve()
+        tx.on_commit(lambda seq=self.change.seq: self.services.hub.expect(seq))
 
     def refresh_sessions(self, user_ids=(), role_ids=()):
         """After success: push session:changed to these users and to everyone holding these roles."""
@@ -185,36 +195,18 @@ class ApiHandler(tornado.web.RequestHandler):
         """After success: session:revoked to the user's sockets, then disconnect them."""
         self.effects.append(lambda: self.services.hub.revoke(user_id, reason, keep_sid))
 
-    async def ok(self, data, message, status=200, meta=None, event_data=schema.UNSET):
+    async def ok(self, data, message, meta=None, event_data=schema.UNSET):
         """The one success path: success event, data:changed, session effects, then the response."""
         self.op.success(message, data if event_data is schema.UNSET else event_data)
-        if self.turn is not None:
-            change, turn = self.change, self.turn
-            payload = {
-                "operation": change.operation,
-                "message": change.message,
-                "data": change.data,
-                "initiatorSocketId": change.initiatorSocketId,
-                "operationId": change.operationId,
-                "seq": change.seq,
-                "at": change.at,
-            }
-
-            async def fan_out():
-                await turn.wait()
-                await self.services.hub.data_changed(change, payload)
-
-            async def release():
-                turn.finish()
-
-            self.op.then(fan_out)
-        for effect in self.effects:
-            self.op.then(effect)
-        if self.turn is not None:
-            # Only after the session effects: the next change fans out to rooms that already follow this one.
-            self.op.then(release)
+        if self.change is not None:
+            # data:changed, then this change's session effects, in commit order with every other change.
+            change, effects, self.change = self.change, self.effects, None
+            self.op.then(lambda: self.services.hub.publish(change, effects))
+        else:
+            for effect in self.effects:
+                self.op.then(effect)
         await self.op.drained()
-        self.set_status(status)
+        self.set_status(self.route.status)
         self.finish(envelope(True, message, data, meta))
 
     def write_error(self, status_code, **kwargs):
@@ -252,5 +244,6 @@ class ApiHandler(tornado.web.RequestHandler):
         if getattr(self, "in_flight", False):
             self.in_flight = False
             self.services.requests.leave()
-        if getattr(self, "turn", None) is not None:
-            self.turn.finish()  # committed but never fanned out: do not hold later changes back
+        if getattr(self, "change", None) is not None:
+            # Committed but the handler failed before ok(): still announce it, or every later one waits.
+            self.services.hub.publish(self.change)

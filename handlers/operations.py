@@ -7,7 +7,6 @@ emissions can never overtake each other, and callers (including the synchronous
 
 import asyncio
 import collections
-import logging
 import re
 import uuid
 
@@ -15,7 +14,6 @@ import messages as msg
 from store.changes import utc_now
 
 OPERATION_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-log = logging.getLogger("seam.realtime")
 
 
 def operation_id_from(header):
@@ -114,39 +112,3 @@ class Operation:
     async def drained(self):
         if self.drainer is not None:
             await asyncio.shield(self.drainer)
-
-
-class CommitOrder:
-    """data:changed leaves in commit (seq) order, whatever pace each operation's own queue has.
-
-    `reserve` runs in a transaction's on_commit callback, so turns are handed out in commit
-    order; each fan-out waits for the one committed before it (bounded, so an operation that
-    never finishes cannot hold the others back for long).
-    """
-
-    def __init__(self, patience=5.0):
-        self.tail = None
-        self.patience = patience
-
-    def reserve(self):
-        previous, self.tail = self.tail, asyncio.get_running_loop().create_future()
-        return Turn(previous, self.tail, self.patience)
-
-
-class Turn:
-    def __init__(self, previous, done, patience):
-        self.previous = previous
-        self.done = done
-        self.patience = patience
-
-    async def wait(self):
-        if self.previous is None or self.previous.done():
-            return
-        try:
-            await asyncio.wait_for(asyncio.shield(self.previous), self.patience)
-        except TimeoutError:
-            log.warning("fan-out of an earlier change did not finish; sending the next one anyway")
-
-    def finish(self):
-        if not self.done.done():
-            self.done.set_result(None)

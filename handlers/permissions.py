@@ -50,6 +50,7 @@ class PermissionRegisterHandler(ApiHandler):
             "permissions:create",
             True,
             PermissionBody,
+            status=201,
             summary="Add a permission to the catalog",
         ),
     )
@@ -59,7 +60,7 @@ class PermissionRegisterHandler(ApiHandler):
         async with self.services.db.transaction() as tx:
             permission = await self.services.permissions.create(tx, self.body.nameUri, self.body.description)
             await self.record(tx, msg.PERMISSION_CREATED, permission.public(), after=permission.public())
-        await self.ok(permission.public(), msg.PERMISSION_CREATED, 201)
+        await self.ok(permission.public(), msg.PERMISSION_CREATED)
 
 
 class PermissionsByRoleHandler(ApiHandler):

@@ -5,16 +5,49 @@ belongs to whom and who may read what.
 """
 
 import asyncio
+import collections
 import logging
 import time
+import urllib.parse
 
 import socketio
 
 import messages as msg
+from handlers.responses import envelope, set_security_headers
 from store.changes import READ_USERS
 from store.errors import Unauthorized
 
 EVERYONE = "authenticated"
+# Engine.IO packet types a client may POST: close, pong, message, upgrade, and base64 binary messages.
+CLIENT_PACKETS = frozenset("1345b")
+# Clients only send the handshake (a token) and pings: anything bigger is refused before it is buffered.
+MAX_CLIENT_MESSAGE = 64 * 1024
+
+
+def change_event(change):
+    """The data:changed payload (SPEC §6); before/after stay in the audit log."""
+    return {
+        "operation": change.operation,
+        "message": change.message,
+        "data": change.data,
+        "initiatorSocketId": change.initiatorSocketId,
+        "operationId": change.operationId,
+        "seq": change.seq,
+        "at": change.at,
+    }
+
+
+def client_payload(body):
+    """A polling body engineio can take without its error path, which holds the POST open until the next GET.
+
+    Too large or an unknown packet type makes engineio disconnect the session and wait for a poll to drain
+    the close packet: a client that never polls again pins that request (and its body) indefinitely.
+    """
+    try:
+        packets = body.decode("utf-8").split("\x1e")
+    except UnicodeDecodeError:
+        return False
+    return all(packet[:1] in CLIENT_PACKETS for packet in packets)
 
 
 class RealtimeHub:
@@ -23,15 +56,56 @@ class RealtimeHub:
         self.cache = cache
         self.session_view = session_view
         self.log = logging.getLogger("seam.realtime")
+        self.origins = frozenset(cors_origins)
         self.sio = socketio.AsyncServer(
-            async_mode="tornado", cors_allowed_origins=list(cors_origins), logger=False, engineio_logger=False
+            async_mode="tornado",
+            cors_allowed_origins=self.origin_allowed,
+            cors_credentials=False,
+            max_http_buffer_size=MAX_CLIENT_MESSAGE,
+            logger=False,
+            engineio_logger=False,
         )
         self.sockets = {}  # sid -> (user_id, role_id)
         self.user_sids = {}  # user_id -> {sid}
         self.expiry = {}  # sid -> TimerHandle
         self.closed = False
+        self.pending = collections.OrderedDict()  # committed seq -> None, or (change, done) once published
+        self.publisher = None
         self.sio.on("connect", self.on_connect)
         self.sio.on("disconnect", self.on_disconnect)
+
+    def origin_allowed(self, origin, environ):
+        """Configured origins (SPEC §8) and the server's own (the bundled console); no Origin = not a browser."""
+        return not origin or origin in self.origins or urllib.parse.urlsplit(origin).netloc == environ.get("HTTP_HOST")
+
+    def tornado_handler(self):
+        """The /socket.io/ route: engineio's handler with SEAM's headers, origin rule and message cap."""
+        hub = self
+
+        class SocketHandler(socketio.get_tornado_handler(self.sio)):
+            def set_default_headers(self):
+                set_security_headers(self)
+
+            def check_origin(self, origin):
+                return hub.origin_allowed(origin, {"HTTP_HOST": self.request.host})
+
+            @property
+            def max_message_size(self):
+                return MAX_CLIENT_MESSAGE
+
+            async def post(self, *args, **kwargs):
+                if len(self.request.body) > MAX_CLIENT_MESSAGE:
+                    return self._refuse(413, msg.BODY_TOO_LARGE)
+                if not client_payload(self.request.body):
+                    return self._refuse(400, msg.BAD_REQUEST)
+                await super().post(*args, **kwargs)
+
+            def _refuse(self, status, message):
+                self.set_status(status)
+                self.set_header("Content-Type", "application/json; charset=UTF-8")
+                self.finish(envelope(False, message))
+
+        return SocketHandler
 
     async def on_connect(self, sid, environ, auth):
         token = auth.get("token") if isinstance(auth, dict) else None
@@ -79,6 +153,43 @@ class RealtimeHub:
 
     async def emit(self, event, data, to):
         await self.sio.emit(event, data, to=to)
+
+    def expect(self, seq):
+        """A change committed (called in commit order, so in seq order)."""
+        self.pending[seq] = None
+
+    def publish(self, change, effects=()):
+        """Hand over a committed change and its session effects; the future resolves once all went out.
+
+        data:changed leaves in seq order whatever order concurrent handlers finish in (SPEC §7: a client
+        resuming from the last seq it applied must not have skipped an earlier one still in flight).
+        The change's session effects (session:changed moving role rooms, session:revoked) run before the
+        next change fans out, so that one already reaches the rooms as they now are.
+        """
+        done = asyncio.get_running_loop().create_future()
+        if self.pending.get(change.seq, False) is not None:  # rolled back, or already published
+            done.set_result(None)
+            return done
+        self.pending[change.seq] = (change, effects, done)
+        if self.publisher is None or self.publisher.done():
+            self.publisher = asyncio.get_running_loop().create_task(self._publish_ready())
+        return done
+
+    async def _publish_ready(self):
+        while self.pending:
+            seq, ready = next(iter(self.pending.items()))
+            if ready is None:
+                return  # an earlier change's handler has not handed it over yet
+            del self.pending[seq]
+            change, effects, done = ready
+            try:
+                await self.data_changed(change, change_event(change))
+                for effect in effects:
+                    await effect()
+            except Exception:  # one failed fan-out must not hold back the changes after it
+                self.log.exception("data:changed for seq %s failed", seq)
+            finally:
+                done.set_result(None)
 
     async def data_changed(self, change, payload):
         """Permission-aware fan-out: users changes reach readers of users and their subject only."""

@@ -12,7 +12,8 @@ from store.errors import AppError
 log = logging.getLogger("seam.api")
 
 HTTP_MESSAGES = {
-    400: msg.MALFORMED_JSON,
+    400: msg.BAD_REQUEST,
+    403: msg.FORBIDDEN,
     413: msg.BODY_TOO_LARGE,
 }
 
@@ -26,8 +27,14 @@ def envelope(success, message, data=None, meta=None):
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
+# JSON needs no resources: nothing may load or frame it. The console replaces this with its own policy.
+DATA_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
 def set_security_headers(handler):
+    """On every response: no server version, no sniffing, no framing, no referrer, no resources."""
     handler.clear_header("Server")
+    handler.set_header("Content-Security-Policy", DATA_CSP)
     handler.set_header("X-Content-Type-Options", "nosniff")
     handler.set_header("X-Frame-Options", "DENY")
     handler.set_header("Referrer-Policy", "no-referrer")
@@ -51,5 +58,5 @@ def describe_error(error, status_code, request):
         if status == 405:
             return 405, msg.METHOD_NOT_ALLOWED.format(method=request.method, path=request.path), {}
         if status < 500:
-            return status, HTTP_MESSAGES.get(status, msg.MALFORMED_JSON), {}
+            return status, HTTP_MESSAGES.get(status, msg.BAD_REQUEST), {}
     return 500, msg.INTERNAL_ERROR, {}

@@ -24,7 +24,7 @@ class RoleUpdateBody:
 class RolesHandler(ApiHandler):
     routes = handler_routes(
         Route("GET", "/roles", "auth", "roles:fetchAll", summary="Every role"),
-        Route("POST", "/roles", "rbac", "roles:create", True, RoleBody, summary="Create a role"),
+        Route("POST", "/roles", "rbac", "roles:create", True, RoleBody, status=201, summary="Create a role"),
     )
 
     async def on_get(self):
@@ -37,7 +37,7 @@ class RolesHandler(ApiHandler):
         async with self.services.db.transaction() as tx:
             role = await self.services.roles.create(tx, self.body.roleName, description)
             await self.record(tx, msg.ROLE_CREATED, role.public(), after=role.public())
-        await self.ok(role.public(), msg.ROLE_CREATED, 201)
+        await self.ok(role.public(), msg.ROLE_CREATED)
 
 
 class RoleHandler(ApiHandler):

@@ -28,6 +28,8 @@ class Route:
     identifies: bool = False
     # Mutating routes that change only the caller's own credentials write no feed row (auth:password).
     broadcast: bool = True
+    # The success status (201 for routes that create something); `ok()` answers with it.
+    status: int = 200
 
     @property
     def permission(self):

@@ -7,7 +7,6 @@ import secrets
 import tornado.ioloop
 
 from handlers.cors import Cors
-from handlers.operations import CommitOrder
 from handlers.realtime import RealtimeHub
 from handlers.security import Authenticator, LoginThrottle, Passwords, Tokens, parse_duration, temporary_password
 from store import seed
@@ -61,7 +60,6 @@ class Services:
         self.tokens = None
         self.auth = Authenticator(None, self.cache)
         self.hub = RealtimeHub(self.auth, self.cache, config["cors_origins"], self.session_view)
-        self.commit_order = CommitOrder()
         self.admin_password = None
         self.watcher = None
         self.data_version = None

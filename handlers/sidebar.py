@@ -26,7 +26,7 @@ class ItemUpdateBody:
 class SidebarHandler(ApiHandler):
     routes = handler_routes(
         Route("GET", "/sidebar", "auth", "sidebar:fetchByRole", summary="The caller's menu"),
-        Route("POST", "/sidebar", "rbac", "sidebar:create", True, ItemBody, summary="Create a menu item"),
+        Route("POST", "/sidebar", "rbac", "sidebar:create", True, ItemBody, status=201, summary="Create a menu item"),
     )
 
     async def on_get(self):
@@ -39,7 +39,7 @@ class SidebarHandler(ApiHandler):
         async with self.services.db.transaction() as tx:
             item = await self.services.sidebar.create(tx, fields["nameItem"], fields["iconItem"], fields["route"])
             await self.record(tx, msg.SIDEBAR_CREATED, item.public(True), after=item.public(True))
-        await self.ok(item.public(True), msg.SIDEBAR_CREATED, 201)
+        await self.ok(item.public(True), msg.SIDEBAR_CREATED)
 
 
 class SidebarItemsHandler(ApiHandler):
@@ -86,7 +86,13 @@ class SidebarItemHandler(ApiHandler):
 class SidebarAssignmentHandler(ApiHandler):
     routes = handler_routes(
         Route(
-            "POST", "/sidebar/:idItem/role/:idRole", "rbac", "sidebar:assign", True, summary="Show an item to a role"
+            "POST",
+            "/sidebar/:idItem/role/:idRole",
+            "rbac",
+            "sidebar:assign",
+            True,
+            status=201,
+            summary="Show an item to a role",
         ),
         Route(
             "DELETE",
@@ -99,19 +105,19 @@ class SidebarAssignmentHandler(ApiHandler):
     )
 
     async def on_post(self):
-        await self._change(self.services.sidebar.assign, msg.SIDEBAR_ASSIGNED, 201, "after")
+        await self._change(self.services.sidebar.assign, msg.SIDEBAR_ASSIGNED, "after")
 
     async def on_delete(self):
-        await self._change(self.services.sidebar.unassign, msg.SIDEBAR_UNASSIGNED, 200, "before")
+        await self._change(self.services.sidebar.unassign, msg.SIDEBAR_UNASSIGNED, "before")
 
-    async def _change(self, action, message, status, state):
+    async def _change(self, action, message, state):
         item_id, role_id = self.params["idItem"], self.params["idRole"]
         self.processing(msg.OP_SAVING)
         async with self.services.db.transaction() as tx:
             link = await action(tx, item_id, role_id)
             await self.record(tx, message, link, **{state: link})
         self.refresh_sessions(role_ids={role_id})
-        await self.ok(link, message, status)
+        await self.ok(link, message)
 
 
 HANDLERS = [SidebarItemsHandler, SidebarAssignmentHandler, SidebarItemHandler, SidebarHandler]

@@ -34,7 +34,7 @@ class UserStateBody:
 class UsersHandler(ApiHandler):
     routes = handler_routes(
         Route("GET", "/users", "rbac", "users:fetchAll", query=UsersQuery, summary="Users, paged and searchable"),
-        Route("POST", "/users", "rbac", "users:create", True, RegisterBody, summary="Create a user"),
+        Route("POST", "/users", "rbac", "users:create", True, RegisterBody, status=201, summary="Create a user"),
     )
 
     async def on_get(self):

@@ -20,6 +20,11 @@ PRAGMAS = (
 )
 
 
+def fold(text):
+    """Unicode case folding for names and emails: NOCASE folds ASCII only, so 'ÉDITOR' ≠ 'éditor' there."""
+    return text.casefold() if isinstance(text, str) else text
+
+
 class Queries:
     """Row fetching over `self.conn`: the reader for plain reads, the writer inside a transaction."""
 
@@ -70,6 +75,7 @@ class Database(Queries):
     async def _connect(self):
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = sqlite3.Row
+        await conn.create_function("fold", 1, fold, deterministic=True)
         for pragma in PRAGMAS:
             await conn.execute(pragma)
         return conn

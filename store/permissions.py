@@ -42,7 +42,7 @@ class PermissionRepository:
         return row
 
     async def create(self, tx, name_uri, description):
-        if await tx.fetchone("SELECT 1 FROM permissions WHERE nameUri = ? COLLATE NOCASE", (name_uri,)):
+        if await tx.fetchone("SELECT 1 FROM permissions WHERE fold(nameUri) = fold(?)", (name_uri,)):
             raise Conflict(msg.PERMISSION_EXISTS)
         new_id = await tx.insert(
             "INSERT INTO permissions (nameUri, description) VALUES (?, ?)", (name_uri, description)

@@ -31,7 +31,7 @@ class RoleRepository:
         return Role(**dict(row)) if row else None
 
     async def _check_name_free(self, tx, name, role_id=0):
-        if await tx.fetchone("SELECT 1 FROM roles WHERE roleName = ? COLLATE NOCASE AND idRole != ?", (name, role_id)):
+        if await tx.fetchone("SELECT 1 FROM roles WHERE fold(roleName) = fold(?) AND idRole != ?", (name, role_id)):
             raise Conflict(msg.ROLE_EXISTS.format(name=name))
 
     async def create(self, tx, name, description):

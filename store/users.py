@@ -40,7 +40,7 @@ class UserRepository:
         return user
 
     async def by_email(self, email):
-        row = await self.db.fetchone(f"{SELECT} WHERE u.email = ? COLLATE NOCASE", (email,))
+        row = await self.db.fetchone(f"{SELECT} WHERE fold(u.email) = fold(?)", (email,))
         return User(**dict(row)) if row else None
 
     async def page(self, page, limit, q=None):
@@ -68,7 +68,7 @@ class UserRepository:
             raise NotFound(msg.ROLE_NOT_FOUND.format(id=role_id))
 
     async def _check_email_free(self, tx, email, user_id=0):
-        row = await tx.fetchone("SELECT 1 FROM users WHERE email = ? COLLATE NOCASE AND idUser != ?", (email, user_id))
+        row = await tx.fetchone("SELECT 1 FROM users WHERE fold(email) = fold(?) AND idUser != ?", (email, user_id))
         if row:
             raise Conflict(msg.EMAIL_IN_USE)
 

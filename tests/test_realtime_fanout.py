@@ -172,7 +172,8 @@ async def test_data_changed_leaves_in_commit_order_even_when_one_fan_out_is_slow
     assert [(c["seq"], c["operation"]) for c in changes(tab)] == [(first, "users:update"), (first + 1, "roles:create")]
 
 
-async def test_a_change_committed_by_a_failing_request_does_not_hold_later_fan_outs(api, sockets, monkeypatch, caplog):
+async def test_a_change_committed_by_a_failing_request_is_still_announced_in_order(api, sockets, monkeypatch, caplog):
+    """Committed means in the feed: live clients get it too, or they would differ from one that replays /changes."""
     admin = await api.login()
     role_id = await api.create_role(admin, "renamable")
     tab = await sockets(admin)
@@ -185,5 +186,4 @@ async def test_a_change_committed_by_a_failing_request_does_not_hold_later_fan_o
     assert failed.status == 500
     monkeypatch.undo()
     await barrier(api, admin, tab)
-    assert [c["operation"] for c in changes(tab)] == ["sidebar:create"]
-    assert "did not finish" not in caplog.text
+    assert [c["operation"] for c in changes(tab)] == ["roles:update", "sidebar:create"]
