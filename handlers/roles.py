@@ -23,8 +23,8 @@ class RoleUpdateBody:
 
 class RolesHandler(ApiHandler):
     routes = handler_routes(
-        Route("GET", "/roles", "auth", "roles:fetchAll", summary="Every role"),
-        Route("POST", "/roles", "rbac", "roles:create", True, RoleBody, status=201, summary="Create a role"),
+        Route("GET", "/roles", "auth", "roles:fetchAll"),
+        Route("POST", "/roles", "rbac", "roles:create", True, RoleBody, status=201),
     )
 
     async def on_get(self):
@@ -42,8 +42,8 @@ class RolesHandler(ApiHandler):
 
 class RoleHandler(ApiHandler):
     routes = handler_routes(
-        Route("PUT", "/roles/:idRole", "rbac", "roles:update", True, RoleUpdateBody, summary="Edit a role"),
-        Route("DELETE", "/roles/:idRole", "rbac", "roles:delete", True, summary="Delete a role no user holds"),
+        Route("PUT", "/roles/:idRole", "rbac", "roles:update", True, RoleUpdateBody),
+        Route("DELETE", "/roles/:idRole", "rbac", "roles:delete", True),
     )
 
     async def on_put(self):

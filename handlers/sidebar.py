@@ -25,8 +25,8 @@ class ItemUpdateBody:
 
 class SidebarHandler(ApiHandler):
     routes = handler_routes(
-        Route("GET", "/sidebar", "auth", "sidebar:fetchByRole", summary="The caller's menu"),
-        Route("POST", "/sidebar", "rbac", "sidebar:create", True, ItemBody, status=201, summary="Create a menu item"),
+        Route("GET", "/sidebar", "auth", "sidebar:fetchByRole"),
+        Route("POST", "/sidebar", "rbac", "sidebar:create", True, ItemBody, status=201),
     )
 
     async def on_get(self):
@@ -44,7 +44,7 @@ class SidebarHandler(ApiHandler):
 
 class SidebarItemsHandler(ApiHandler):
     routes = handler_routes(
-        Route("GET", "/sidebar/items", "rbac", "sidebar:fetchAll", summary="Every menu item with its roles"),
+        Route("GET", "/sidebar/items", "rbac", "sidebar:fetchAll"),
     )
 
     async def on_get(self):
@@ -54,8 +54,8 @@ class SidebarItemsHandler(ApiHandler):
 
 class SidebarItemHandler(ApiHandler):
     routes = handler_routes(
-        Route("PUT", "/sidebar/:idItem", "rbac", "sidebar:update", True, ItemUpdateBody, summary="Edit an item"),
-        Route("DELETE", "/sidebar/:idItem", "rbac", "sidebar:delete", True, summary="Delete an item"),
+        Route("PUT", "/sidebar/:idItem", "rbac", "sidebar:update", True, ItemUpdateBody),
+        Route("DELETE", "/sidebar/:idItem", "rbac", "sidebar:delete", True),
     )
 
     async def on_put(self):
@@ -92,7 +92,6 @@ class SidebarAssignmentHandler(ApiHandler):
             "sidebar:assign",
             True,
             status=201,
-            summary="Show an item to a role",
         ),
         Route(
             "DELETE",
@@ -100,7 +99,6 @@ class SidebarAssignmentHandler(ApiHandler):
             "rbac",
             "sidebar:unassign",
             True,
-            summary="Hide an item from a role",
         ),
     )
 

@@ -33,8 +33,8 @@ class UserStateBody:
 
 class UsersHandler(ApiHandler):
     routes = handler_routes(
-        Route("GET", "/users", "rbac", "users:fetchAll", query=UsersQuery, summary="Users, paged and searchable"),
-        Route("POST", "/users", "rbac", "users:create", True, RegisterBody, status=201, summary="Create a user"),
+        Route("GET", "/users", "rbac", "users:fetchAll", query=UsersQuery),
+        Route("POST", "/users", "rbac", "users:create", True, RegisterBody, status=201),
     )
 
     async def on_get(self):
@@ -53,9 +53,9 @@ class UsersHandler(ApiHandler):
 
 class UserHandler(ApiHandler):
     routes = handler_routes(
-        Route("GET", "/users/:id", "rbac", "users:fetchOne", summary="One user"),
-        Route("PUT", "/users/:id", "rbac", "users:update", True, UserUpdateBody, summary="Edit a user"),
-        Route("DELETE", "/users/:id", "rbac", "users:delete", True, summary="Delete a user"),
+        Route("GET", "/users/:id", "rbac", "users:fetchOne"),
+        Route("PUT", "/users/:id", "rbac", "users:update", True, UserUpdateBody),
+        Route("DELETE", "/users/:id", "rbac", "users:delete", True),
     )
 
     async def on_get(self):
@@ -107,7 +107,6 @@ class UserStateHandler(ApiHandler):
             "users:update",
             True,
             UserStateBody,
-            summary="Enable or disable a user (only isActive is written)",
         ),
     )
 
@@ -135,7 +134,6 @@ class UserPasswordResetHandler(ApiHandler):
             "rbac",
             "users:update",
             True,
-            summary="Give a user a random temporary password (shown once)",
         ),
     )
 
