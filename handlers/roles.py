@@ -5,8 +5,7 @@ import attrs
 import messages as msg
 from handlers.base import ApiHandler
 from handlers.routing import Route, handler_routes
-from handlers.schema import given, text
-from store.errors import ValidationError
+from handlers.schema import text
 
 
 @attrs.frozen
@@ -47,15 +46,10 @@ class RoleHandler(ApiHandler):
     )
 
     async def on_put(self):
-        role_id, fields = self.params["idRole"], given(self.body)
-        if not fields:
-            raise ValidationError(msg.NOTHING_TO_UPDATE)
-        self.processing(msg.OP_CHECKING)
-        async with self.services.db.transaction() as tx:
-            before = await self.services.roles.require(role_id, tx)
-            self.processing(msg.OP_SAVING)
-            after = await self.services.roles.update(tx, role_id, fields)
-            await self.record(tx, msg.ROLE_UPDATED, after.public(), before=before.public(), after=after.public())
+        role_id = self.params["idRole"]
+        after = await self.update_recorded(
+            self.services.roles, role_id, self.fields_to_update(), msg.ROLE_UPDATED, lambda role: role.public()
+        )
         self.refresh_sessions(role_ids={role_id})
         await self.ok(after.public(), msg.ROLE_UPDATED)
 

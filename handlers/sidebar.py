@@ -6,7 +6,6 @@ import messages as msg
 from handlers.base import ApiHandler
 from handlers.routing import Route, handler_routes
 from handlers.schema import given, text
-from store.errors import ValidationError
 
 
 @attrs.frozen
@@ -59,16 +58,10 @@ class SidebarItemHandler(ApiHandler):
     )
 
     async def on_put(self):
-        item_id, fields = self.params["idItem"], given(self.body)
-        if not fields:
-            raise ValidationError(msg.NOTHING_TO_UPDATE)
-        self.processing(msg.OP_CHECKING)
-        async with self.services.db.transaction() as tx:
-            before = await self.services.sidebar.require(item_id, tx)
-            after = await self.services.sidebar.update(tx, item_id, fields)
-            await self.record(
-                tx, msg.SIDEBAR_UPDATED, after.public(True), before=before.public(True), after=after.public(True)
-            )
+        item_id = self.params["idItem"]
+        after = await self.update_recorded(
+            self.services.sidebar, item_id, self.fields_to_update(), msg.SIDEBAR_UPDATED, lambda item: item.public(True)
+        )
         self.refresh_sessions(role_ids=set(after.roles))
         await self.ok(after.public(True), msg.SIDEBAR_UPDATED)
 

@@ -6,9 +6,8 @@ import messages as msg
 from handlers.auth import RegisterBody, create_user
 from handlers.base import ApiHandler
 from handlers.routing import Route, handler_routes
-from handlers.schema import EMAIL, flag, given, number, text
+from handlers.schema import EMAIL, flag, number, text
 from handlers.security import temporary_password
-from store.errors import ValidationError
 
 
 @attrs.frozen
@@ -64,10 +63,8 @@ class UserHandler(ApiHandler):
 
     async def on_put(self):
         services, user_id = self.services, self.params["id"]
-        fields = given(self.body)
+        fields = self.fields_to_update()
         password = fields.pop("password", None)
-        if not fields and password is None:
-            raise ValidationError(msg.NOTHING_TO_UPDATE)
         self.processing(msg.OP_CHECKING)
         await services.users.require(user_id)
         digest = None
