@@ -110,3 +110,38 @@ REVOKED_DELETED = "deleted"
 REVOKED_PASSWORD_RESET = "password_reset"
 REVOKED_PASSWORD_CHANGED = "password_changed"
 REVOKED_EXPIRED = "expired"
+
+# Route summaries: the permission catalog's descriptions and the OpenAPI document's summaries
+ROUTE_SUMMARIES = {
+    "POST /auth/register": "Registrar un usuario (anónimo solo con open_registration)",
+    "POST /auth/login": "Iniciar sesión",
+    "GET /auth/me": "Sesión actual: usuario, permisos y menú",
+    "POST /auth/refresh": "Renovar el token",
+    "PUT /auth/password": "Cambiar la propia contraseña; las demás sesiones se cierran",
+    "GET /changes": "Cambios posteriores a un seq (o los más recientes) visibles para quien consulta",
+    "GET /permission": "Catálogo de permisos",
+    "POST /permission/register": "Registrar un permiso en el catálogo",
+    "GET /permission/getByRoleId": "Permisos de un rol",
+    "GET /permission/getByNameUri": "Permisos con ese nameUri",
+    "POST /permission/assign": "Asignar un permiso a un rol",
+    "DELETE /permission/unassign": "Quitar un permiso a un rol",
+    "DELETE /permission/:id": "Eliminar un permiso y sus asignaciones",
+    "GET /roles": "Listar roles",
+    "POST /roles": "Crear un rol",
+    "PUT /roles/:idRole": "Editar un rol",
+    "DELETE /roles/:idRole": "Eliminar un rol sin usuarios",
+    "GET /sidebar": "Menú del usuario actual",
+    "POST /sidebar": "Crear un item del menú",
+    "GET /sidebar/items": "Listar items del menú con sus roles",
+    "PUT /sidebar/:idItem": "Editar un item del menú",
+    "DELETE /sidebar/:idItem": "Eliminar un item del menú",
+    "POST /sidebar/:idItem/role/:idRole": "Mostrar un item del menú a un rol",
+    "DELETE /sidebar/:idItem/role/:idRole": "Ocultar un item del menú a un rol",
+    "GET /users": "Listar usuarios (paginado y con búsqueda)",
+    "POST /users": "Crear un usuario",
+    "GET /users/:id": "Ver un usuario",
+    "PUT /users/:id": "Editar un usuario",
+    "DELETE /users/:id": "Eliminar un usuario",
+    "PUT /users/:id/state": "Activar o desactivar un usuario",
+    "PUT /users/:id/resetPassword": "Restablecer la contraseña de un usuario (temporal, se muestra una vez)",
+}

@@ -52,7 +52,6 @@ class RegisterHandler(ApiHandler):
             RegisterBody,
             identifies=True,
             status=201,
-            summary="Register a user (anonymous only with open_registration)",
         ),
     )
 
@@ -74,7 +73,7 @@ class RegisterHandler(ApiHandler):
 
 
 class LoginHandler(ApiHandler):
-    routes = handler_routes(Route("POST", "/auth/login", "public", "auth:login", False, LoginBody, summary="Log in"))
+    routes = handler_routes(Route("POST", "/auth/login", "public", "auth:login", False, LoginBody))
 
     async def on_post(self):
         services, email = self.services, self.body.email
@@ -99,7 +98,7 @@ class LoginHandler(ApiHandler):
 
 
 class MeHandler(ApiHandler):
-    routes = handler_routes(Route("GET", "/auth/me", "auth", "auth:me", summary="The caller's session"))
+    routes = handler_routes(Route("GET", "/auth/me", "auth", "auth:me"))
 
     async def on_get(self):
         view = await self.services.session_view(self.user.idUser)
@@ -111,7 +110,7 @@ class MeHandler(ApiHandler):
 
 
 class RefreshHandler(ApiHandler):
-    routes = handler_routes(Route("POST", "/auth/refresh", "auth", "auth:refresh", summary="A fresh token"))
+    routes = handler_routes(Route("POST", "/auth/refresh", "auth", "auth:refresh"))
 
     async def on_post(self):
         tokens = self.services.tokens
@@ -129,7 +128,6 @@ class PasswordHandler(ApiHandler):
             True,
             PasswordBody,
             broadcast=False,
-            summary="Change the caller's password; other sessions are revoked",
         ),
     )
 

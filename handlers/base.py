@@ -17,7 +17,7 @@ import messages as msg
 from handlers import schema
 from handlers.operations import Operation, operation_id_from
 from handlers.responses import describe_error, envelope, set_security_headers
-from store.errors import AppError, Forbidden, Unauthorized
+from store.errors import AppError, Forbidden, Unauthorized, ValidationError
 
 log = logging.getLogger("seam.api")
 # A body is JSON when it says so (or says nothing): a form or text/plain post is a cross-site request.
@@ -185,6 +185,23 @@ class ApiHandler(tornado.web.RequestHandler):
             subject=subject,
         )
         tx.on_commit(lambda seq=self.change.seq: self.services.hub.expect(seq))
+
+    def fields_to_update(self):
+        """The body's fields the client sent; a partial update with none of them is a 400."""
+        fields = schema.given(self.body)
+        if not fields:
+            raise ValidationError(msg.NOTHING_TO_UPDATE)
+        return fields
+
+    async def update_recorded(self, repository, record_id, fields, message, view):
+        """Read, update and audit one record in one transaction; returns the updated record."""
+        self.processing(msg.OP_CHECKING)
+        async with self.services.db.transaction() as tx:
+            before = await repository.require(record_id, tx)
+            self.processing(msg.OP_SAVING)
+            after = await repository.update(tx, record_id, fields)
+            await self.record(tx, message, view(after), before=view(before), after=view(after))
+        return after
 
     def refresh_sessions(self, user_ids=(), role_ids=()):
         """After success: push session:changed to these users and to everyone holding these roles."""

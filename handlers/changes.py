@@ -24,7 +24,6 @@ class ChangesHandler(ApiHandler):
             "auth",
             "changes:fetchAll",
             query=ChangesQuery,
-            summary="Changes after a seq (or, without since, the newest) that the caller may see, oldest first",
         ),
     )
 

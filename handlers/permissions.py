@@ -32,7 +32,7 @@ class ByNameQuery:
 
 
 class PermissionsHandler(ApiHandler):
-    routes = handler_routes(Route("GET", "/permission", "auth", "permissions:fetchAll", summary="The catalog"))
+    routes = handler_routes(Route("GET", "/permission", "auth", "permissions:fetchAll"))
 
     async def on_get(self):
         permissions = await self.services.permissions.all()
@@ -51,7 +51,6 @@ class PermissionRegisterHandler(ApiHandler):
             True,
             PermissionBody,
             status=201,
-            summary="Add a permission to the catalog",
         ),
     )
 
@@ -71,7 +70,6 @@ class PermissionsByRoleHandler(ApiHandler):
             "auth",
             "permissions:fetchByRole",
             query=ByRoleQuery,
-            summary="Permissions held by a role",
         ),
     )
 
@@ -90,7 +88,6 @@ class PermissionsByNameHandler(ApiHandler):
             "auth",
             "permissions:fetchByUri",
             query=ByNameQuery,
-            summary="Permissions with this nameUri",
         ),
     )
 
@@ -112,7 +109,6 @@ class PermissionAssignHandler(ApiHandler):
             "permissions:assign",
             True,
             AssignmentBody,
-            summary="Grant a permission to a role (idempotent)",
         ),
     )
 
@@ -137,7 +133,6 @@ class PermissionUnassignHandler(ApiHandler):
             "permissions:unassign",
             True,
             AssignmentBody,
-            summary="Revoke a permission from a role (JSON body)",
         ),
     )
 
@@ -160,7 +155,6 @@ class PermissionHandler(ApiHandler):
             "rbac",
             "permissions:delete",
             True,
-            summary="Delete a permission and its assignments",
         ),
     )
 

@@ -5,8 +5,7 @@ import attrs
 import messages as msg
 from handlers.base import ApiHandler
 from handlers.routing import Route, handler_routes
-from handlers.schema import given, text
-from store.errors import ValidationError
+from handlers.schema import text
 
 
 @attrs.frozen
@@ -23,8 +22,8 @@ class RoleUpdateBody:
 
 class RolesHandler(ApiHandler):
     routes = handler_routes(
-        Route("GET", "/roles", "auth", "roles:fetchAll", summary="Every role"),
-        Route("POST", "/roles", "rbac", "roles:create", True, RoleBody, status=201, summary="Create a role"),
+        Route("GET", "/roles", "auth", "roles:fetchAll"),
+        Route("POST", "/roles", "rbac", "roles:create", True, RoleBody, status=201),
     )
 
     async def on_get(self):
@@ -42,20 +41,15 @@ class RolesHandler(ApiHandler):
 
 class RoleHandler(ApiHandler):
     routes = handler_routes(
-        Route("PUT", "/roles/:idRole", "rbac", "roles:update", True, RoleUpdateBody, summary="Edit a role"),
-        Route("DELETE", "/roles/:idRole", "rbac", "roles:delete", True, summary="Delete a role no user holds"),
+        Route("PUT", "/roles/:idRole", "rbac", "roles:update", True, RoleUpdateBody),
+        Route("DELETE", "/roles/:idRole", "rbac", "roles:delete", True),
     )
 
     async def on_put(self):
-        role_id, fields = self.params["idRole"], given(self.body)
-        if not fields:
-            raise ValidationError(msg.NOTHING_TO_UPDATE)
-        self.processing(msg.OP_CHECKING)
-        async with self.services.db.transaction() as tx:
-            before = await self.services.roles.require(role_id, tx)
-            self.processing(msg.OP_SAVING)
-            after = await self.services.roles.update(tx, role_id, fields)
-            await self.record(tx, msg.ROLE_UPDATED, after.public(), before=before.public(), after=after.public())
+        role_id = self.params["idRole"]
+        after = await self.update_recorded(
+            self.services.roles, role_id, self.fields_to_update(), msg.ROLE_UPDATED, lambda role: role.public()
+        )
         self.refresh_sessions(role_ids={role_id})
         await self.ok(after.public(), msg.ROLE_UPDATED)
 

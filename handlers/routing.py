@@ -9,6 +9,8 @@ import re
 
 import attrs
 
+import messages as msg
+
 API_PREFIX = "/api/v1"
 GUARDS = ("public", "auth", "rbac")
 PARAM = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
@@ -23,7 +25,6 @@ class Route:
     mutating: bool = False
     body: type | None = None
     query: type | None = None
-    summary: str = ""
     # Public routes that still identify a caller when a token is sent (POST /auth/register).
     identifies: bool = False
     # Mutating routes that change only the caller's own credentials write no feed row (auth:password).
@@ -34,6 +35,11 @@ class Route:
     @property
     def permission(self):
         return f"{self.method} {API_PREFIX}{self.pattern}"
+
+    @property
+    def summary(self):
+        """Spanish, from messages.py: it becomes the permission's description in the catalog."""
+        return msg.ROUTE_SUMMARIES[f"{self.method} {self.pattern}"]
 
     @property
     def params(self):

@@ -6,7 +6,6 @@ import messages as msg
 from handlers.base import ApiHandler
 from handlers.routing import Route, handler_routes
 from handlers.schema import given, text
-from store.errors import ValidationError
 
 
 @attrs.frozen
@@ -25,8 +24,8 @@ class ItemUpdateBody:
 
 class SidebarHandler(ApiHandler):
     routes = handler_routes(
-        Route("GET", "/sidebar", "auth", "sidebar:fetchByRole", summary="The caller's menu"),
-        Route("POST", "/sidebar", "rbac", "sidebar:create", True, ItemBody, status=201, summary="Create a menu item"),
+        Route("GET", "/sidebar", "auth", "sidebar:fetchByRole"),
+        Route("POST", "/sidebar", "rbac", "sidebar:create", True, ItemBody, status=201),
     )
 
     async def on_get(self):
@@ -44,7 +43,7 @@ class SidebarHandler(ApiHandler):
 
 class SidebarItemsHandler(ApiHandler):
     routes = handler_routes(
-        Route("GET", "/sidebar/items", "rbac", "sidebar:fetchAll", summary="Every menu item with its roles"),
+        Route("GET", "/sidebar/items", "rbac", "sidebar:fetchAll"),
     )
 
     async def on_get(self):
@@ -54,21 +53,15 @@ class SidebarItemsHandler(ApiHandler):
 
 class SidebarItemHandler(ApiHandler):
     routes = handler_routes(
-        Route("PUT", "/sidebar/:idItem", "rbac", "sidebar:update", True, ItemUpdateBody, summary="Edit an item"),
-        Route("DELETE", "/sidebar/:idItem", "rbac", "sidebar:delete", True, summary="Delete an item"),
+        Route("PUT", "/sidebar/:idItem", "rbac", "sidebar:update", True, ItemUpdateBody),
+        Route("DELETE", "/sidebar/:idItem", "rbac", "sidebar:delete", True),
     )
 
     async def on_put(self):
-        item_id, fields = self.params["idItem"], given(self.body)
-        if not fields:
-            raise ValidationError(msg.NOTHING_TO_UPDATE)
-        self.processing(msg.OP_CHECKING)
-        async with self.services.db.transaction() as tx:
-            before = await self.services.sidebar.require(item_id, tx)
-            after = await self.services.sidebar.update(tx, item_id, fields)
-            await self.record(
-                tx, msg.SIDEBAR_UPDATED, after.public(True), before=before.public(True), after=after.public(True)
-            )
+        item_id = self.params["idItem"]
+        after = await self.update_recorded(
+            self.services.sidebar, item_id, self.fields_to_update(), msg.SIDEBAR_UPDATED, lambda item: item.public(True)
+        )
         self.refresh_sessions(role_ids=set(after.roles))
         await self.ok(after.public(True), msg.SIDEBAR_UPDATED)
 
@@ -92,7 +85,6 @@ class SidebarAssignmentHandler(ApiHandler):
             "sidebar:assign",
             True,
             status=201,
-            summary="Show an item to a role",
         ),
         Route(
             "DELETE",
@@ -100,7 +92,6 @@ class SidebarAssignmentHandler(ApiHandler):
             "rbac",
             "sidebar:unassign",
             True,
-            summary="Hide an item from a role",
         ),
     )
 

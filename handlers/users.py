@@ -6,9 +6,8 @@ import messages as msg
 from handlers.auth import RegisterBody, create_user
 from handlers.base import ApiHandler
 from handlers.routing import Route, handler_routes
-from handlers.schema import EMAIL, flag, given, number, text
+from handlers.schema import EMAIL, flag, number, text
 from handlers.security import temporary_password
-from store.errors import ValidationError
 
 
 @attrs.frozen
@@ -33,8 +32,8 @@ class UserStateBody:
 
 class UsersHandler(ApiHandler):
     routes = handler_routes(
-        Route("GET", "/users", "rbac", "users:fetchAll", query=UsersQuery, summary="Users, paged and searchable"),
-        Route("POST", "/users", "rbac", "users:create", True, RegisterBody, status=201, summary="Create a user"),
+        Route("GET", "/users", "rbac", "users:fetchAll", query=UsersQuery),
+        Route("POST", "/users", "rbac", "users:create", True, RegisterBody, status=201),
     )
 
     async def on_get(self):
@@ -53,9 +52,9 @@ class UsersHandler(ApiHandler):
 
 class UserHandler(ApiHandler):
     routes = handler_routes(
-        Route("GET", "/users/:id", "rbac", "users:fetchOne", summary="One user"),
-        Route("PUT", "/users/:id", "rbac", "users:update", True, UserUpdateBody, summary="Edit a user"),
-        Route("DELETE", "/users/:id", "rbac", "users:delete", True, summary="Delete a user"),
+        Route("GET", "/users/:id", "rbac", "users:fetchOne"),
+        Route("PUT", "/users/:id", "rbac", "users:update", True, UserUpdateBody),
+        Route("DELETE", "/users/:id", "rbac", "users:delete", True),
     )
 
     async def on_get(self):
@@ -64,10 +63,8 @@ class UserHandler(ApiHandler):
 
     async def on_put(self):
         services, user_id = self.services, self.params["id"]
-        fields = given(self.body)
+        fields = self.fields_to_update()
         password = fields.pop("password", None)
-        if not fields and password is None:
-            raise ValidationError(msg.NOTHING_TO_UPDATE)
         self.processing(msg.OP_CHECKING)
         await services.users.require(user_id)
         digest = None
@@ -107,7 +104,6 @@ class UserStateHandler(ApiHandler):
             "users:update",
             True,
             UserStateBody,
-            summary="Enable or disable a user (only isActive is written)",
         ),
     )
 
@@ -135,7 +131,6 @@ class UserPasswordResetHandler(ApiHandler):
             "rbac",
             "users:update",
             True,
-            summary="Give a user a random temporary password (shown once)",
         ),
     )
 

@@ -3,7 +3,7 @@
 from urllib.parse import quote
 
 import messages as msg
-from handlers import permission_catalog
+from handlers import ROUTE_TABLE, permission_catalog
 from tests.conftest import assert_error
 
 USER_ROLE = 2
@@ -20,6 +20,13 @@ async def test_catalog(api):
     assert [p["nameUri"] for p in listed.data] == [name for name, _ in permission_catalog()]
     assert set(listed.data[0]) == {"idPermission", "nameUri", "description"}
     assert "POST /api/v1/auth/register" in {p["nameUri"] for p in listed.data}
+    descriptions = {p["nameUri"]: p["description"] for p in listed.data}
+    assert (
+        descriptions["GET /api/v1/users"]
+        == msg.ROUTE_SUMMARIES["GET /users"]
+        == "Listar usuarios (paginado y con búsqueda)"
+    )
+    assert set(msg.ROUTE_SUMMARIES) == {f"{r.method} {r.pattern}" for r in ROUTE_TABLE}, "one Spanish summary per route"
 
 
 async def test_register(api):
