@@ -2,7 +2,6 @@
 
 import logging
 
-import socketio
 import tornado.web
 
 from handlers import auth, changes, permissions, roles, sidebar, users
@@ -43,7 +42,7 @@ def make_app(services):
     rules = [(regex(next(iter(h.routes.values())).pattern), h) for h in API_HANDLERS]
     rules += [
         (r"/healthz", HealthHandler),
-        (r"/socket\.io/", socketio.get_tornado_handler(services.hub.sio)),
+        (r"/socket\.io/", services.hub.tornado_handler),
         (r"/api/.*", NotFoundHandler),
         (
             r"/(.*)",

@@ -11,6 +11,7 @@ import time
 import socketio
 
 import messages as msg
+from handlers.fanout import FanoutManager, socketio_handler
 from store.changes import READ_USERS
 from store.errors import Unauthorized
 
@@ -24,8 +25,13 @@ class RealtimeHub:
         self.session_view = session_view
         self.log = logging.getLogger("seam.realtime")
         self.sio = socketio.AsyncServer(
-            async_mode="tornado", cors_allowed_origins=list(cors_origins), logger=False, engineio_logger=False
+            async_mode="tornado",
+            client_manager=FanoutManager(),
+            cors_allowed_origins=list(cors_origins),
+            logger=False,
+            engineio_logger=False,
         )
+        self.tornado_handler = socketio_handler(self.sio)
         self.sockets = {}  # sid -> (user_id, role_id)
         self.user_sids = {}  # user_id -> {sid}
         self.expiry = {}  # sid -> TimerHandle
