@@ -35,6 +35,7 @@ class RealtimeHub:
         self.sockets = {}  # sid -> (user_id, role_id)
         self.user_sids = {}  # user_id -> {sid}
         self.expiry = {}  # sid -> TimerHandle
+        self.closed = False
         self.sio.on("connect", self.on_connect)
         self.sio.on("disconnect", self.on_disconnect)
 
@@ -123,6 +124,9 @@ class RealtimeHub:
             await self.sio.disconnect(sid)
 
     async def close(self):
+        """Disconnect every socket and stop Socket.IO; safe to call again (serve() and Services.stop both do)."""
         for sid in list(self.sockets):
             await self.sio.disconnect(sid)
-        await self.sio.shutdown()
+        if not self.closed:
+            self.closed = True
+            await self.sio.shutdown()
