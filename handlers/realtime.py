@@ -79,6 +79,10 @@ class RealtimeHub:
             return sid
         return None
 
+    def listening(self, room):
+        """Whether any socket is in this room (every sid is also a room of its own)."""
+        return bool(self.sio.manager.rooms.get("/", {}).get(room))
+
     def users_in_roles(self, role_ids):
         """Connected users whose current role is one of these."""
         return {user_id for user_id, role_id in self.sockets.values() if role_id in role_ids}

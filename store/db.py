@@ -20,6 +20,10 @@ PRAGMAS = (
 )
 
 
+def first(rows):
+    return rows[0] if rows else None
+
+
 class Transaction:
     """An open write unit; callbacks registered with on_commit run only once it is durable."""
 
@@ -31,12 +35,10 @@ class Transaction:
         return await self.conn.execute(sql, params)
 
     async def fetchone(self, sql, params=()):
-        async with self.conn.execute(sql, params) as cur:
-            return await cur.fetchone()
+        return first(await self.conn.execute_fetchall(sql, params))
 
     async def fetchall(self, sql, params=()):
-        async with self.conn.execute(sql, params) as cur:
-            return await cur.fetchall()
+        return await self.conn.execute_fetchall(sql, params)
 
     async def insert(self, sql, params=()):
         cur = await self.conn.execute(sql, params)
@@ -90,12 +92,11 @@ class Database:
             callback()
 
     async def fetchone(self, sql, params=()):
-        async with self.reader.execute(sql, params) as cur:
-            return await cur.fetchone()
+        return first(await self.reader.execute_fetchall(sql, params))
 
     async def fetchall(self, sql, params=()):
-        async with self.reader.execute(sql, params) as cur:
-            return await cur.fetchall()
+        """One trip to the connection's thread (execute + fetch + close), not three."""
+        return await self.reader.execute_fetchall(sql, params)
 
     async def data_version(self):
         """Changes when another process (e.g. a maintenance subcommand) commits."""
