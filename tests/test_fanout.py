@@ -7,8 +7,10 @@ frame for frame and the program order of the emits. A deliberately unsafe direct
 """
 
 import asyncio
+import gc
 import json
 import random
+import weakref
 
 import aiohttp
 import pytest
@@ -19,7 +21,7 @@ import tornado.web
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
-from handlers.fanout import FanoutManager, socketio_handler
+from handlers.fanout import ChurnCollector, FanoutManager, socketio_handler
 
 CLIENTS = 40
 OPERATIONS = 150
@@ -70,9 +72,9 @@ async def serve(manager):
     return sio, server, sids, sock.getsockname()[1]
 
 
-async def connect_clients(session, port):
+async def connect_clients(session, port, count=CLIENTS):
     clients = []
-    for i in range(CLIENTS):
+    for i in range(count):
         ws = await session.ws_connect(f"http://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket")
         opened = await ws.receive_str()
         assert opened.startswith("0{")
@@ -209,3 +211,27 @@ async def test_websocket_compression_is_declined(compressed):
         assert bool(ws.compress) is compressed
     server.stop()
     await sio.shutdown()
+
+
+async def test_closed_websockets_are_freed_under_tuned_gc(monkeypatch):
+    """With automatic GC off (seam.tune_gc makes it rare), a closed websocket's connection is still freed:
+    the churn collector breaks engineio's frame/traceback cycles."""
+    monkeypatch.setattr(ChurnCollector, "CLOSED_PER_COLLECTION", 5)
+    manager = FanoutManager()
+    sio, server, _, port = await serve(manager)
+    gc.disable()
+    try:
+        async with aiohttp.ClientSession() as session:
+            clients = await connect_clients(session, port, count=5)
+            handlers = [weakref.ref(handler) for handler in manager.connections.values()]
+            assert len(handlers) == 5
+            for client in clients:
+                await client.ws.close()
+                client.reader.cancel()
+            async with asyncio.timeout(5):
+                while any(ref() is not None for ref in handlers):
+                    await asyncio.sleep(0.01)
+    finally:
+        gc.enable()
+        server.stop()
+        await sio.shutdown()
