@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format system-deps clean
+.PHONY: run test lint format system-deps clean bench
 
 $(BIN)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,5 +31,14 @@ format: $(BIN)/.dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Benchmarks (not tests, not in CI): servers from a requirements.txt-only venv, load from the dev venv.
+bench/.venv-runtime/bin/python: requirements.txt
+	$(BIN)/python -m venv bench/.venv-runtime
+	bench/.venv-runtime/bin/pip install -q -r requirements.txt
+	touch $@
+
+bench: $(BIN)/.dev bench/.venv-runtime/bin/python
+	$(BIN)/python bench/run.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache tests/artifacts
+	rm -rf $(VENV) .pytest_cache tests/artifacts bench/.venv-runtime
