@@ -10,7 +10,7 @@ BINARY_INPUTS := seam.py messages.py requirements.txt requirements-build.txt \
 # Imported by name at run time, so PyInstaller's import scan cannot see them.
 HIDDEN_IMPORTS := engineio.async_drivers.tornado
 
-.PHONY: run test lint format system-deps binary clean vendor
+.PHONY: run test lint format system-deps binary clean vendor bench
 
 $(BIN)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,5 +65,14 @@ vendor:
 		"$$version" "$$(sha256sum static/vendor/socket.io.min.js | cut -d' ' -f1)" > static/vendor/VERSION && \
 	echo "vendored socket.io-client $$version into static/vendor/"
 
+# Benchmarks (not tests, not in CI): servers from a requirements.txt-only venv, load from the dev venv.
+bench/.venv-runtime/bin/python: requirements.txt
+	$(BIN)/python -m venv bench/.venv-runtime
+	bench/.venv-runtime/bin/pip install -q -r requirements.txt
+	touch $@
+
+bench: $(BIN)/.dev bench/.venv-runtime/bin/python
+	$(BIN)/python bench/run.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache tests/artifacts build dist
+	rm -rf $(VENV) .pytest_cache tests/artifacts build dist bench/.venv-runtime

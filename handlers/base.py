@@ -54,6 +54,10 @@ class ApiHandler(tornado.web.RequestHandler):
     def user(self):
         return self.identity.user if self.identity else None
 
+    def compute_etag(self):
+        """No ETag: API responses are `no-store`, hashing every body would be wasted work."""
+        return None
+
     def set_default_headers(self):
         set_security_headers(self)
         self.set_header("Content-Type", "application/json; charset=UTF-8")

@@ -7,8 +7,8 @@ emissions can never overtake each other, and callers (including the synchronous
 
 import asyncio
 import collections
+import os
 import re
-import uuid
 
 import messages as msg
 from store.changes import utc_now
@@ -20,7 +20,7 @@ def operation_id_from(header):
     """The client's X-Operation-ID when well-formed, else a fresh one."""
     if header and OPERATION_ID.match(header):
         return header
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # uuid4().hex's format without building a UUID object
 
 
 class Operation:
@@ -75,8 +75,8 @@ class Operation:
         self.held = []
 
     def _progress(self, status, message, data=None):
-        if self.closed:
-            return
+        if self.closed or (self.user_id is not None and not self.hub.listening(self.target)):
+            return  # no socket would receive it: skip building and queueing the event (most API calls)
         payload = {
             "operation": self.name,
             "status": status,

@@ -13,6 +13,7 @@ import urllib.parse
 import socketio
 
 import messages as msg
+from handlers.fanout import FanoutManager, socketio_handler
 from handlers.responses import envelope, set_security_headers
 from store.changes import READ_USERS
 from store.errors import Unauthorized
@@ -59,6 +60,7 @@ class RealtimeHub:
         self.origins = frozenset(cors_origins)
         self.sio = socketio.AsyncServer(
             async_mode="tornado",
+            client_manager=FanoutManager(),
             cors_allowed_origins=self.origin_allowed,
             cors_credentials=False,
             max_http_buffer_size=MAX_CLIENT_MESSAGE,
@@ -82,7 +84,7 @@ class RealtimeHub:
         """The /socket.io/ route: engineio's handler with SEAM's headers, origin rule and message cap."""
         hub = self
 
-        class SocketHandler(socketio.get_tornado_handler(self.sio)):
+        class SocketHandler(socketio_handler(self.sio)):
             def set_default_headers(self):
                 set_security_headers(self)
 
@@ -146,6 +148,10 @@ class RealtimeHub:
         if sid and self.sockets.get(sid, (None,))[0] == user_id:
             return sid
         return None
+
+    def listening(self, room):
+        """Whether any socket is in this room (every sid is also a room of its own)."""
+        return bool(self.sio.manager.rooms.get("/", {}).get(room))
 
     def users_in_roles(self, role_ids):
         """Connected users whose current role is one of these."""

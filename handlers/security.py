@@ -37,7 +37,7 @@ class Passwords:
     def __init__(self, rounds, workers=2):
         self.rounds = rounds
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bcrypt")
-        self.dummy = bcrypt.hashpw(b"seam-timing-equaliser", bcrypt.gensalt(rounds)).decode()
+        self.dummy = None  # made by the first check, off the loop: start-up does not pay a cost-12 hash
 
     @staticmethod
     def _bytes(password):
@@ -51,8 +51,12 @@ class Passwords:
 
     async def check(self, password, digest):
         """Compare against the stored hash, or a dummy one so unknown emails take as long."""
+        loop = asyncio.get_running_loop()
+        if self.dummy is None:
+            salt = bcrypt.gensalt(self.rounds)
+            self.dummy = (await loop.run_in_executor(self.pool, bcrypt.hashpw, b"seam-timing-equaliser", salt)).decode()
         target = (digest or self.dummy).encode()
-        ok = await asyncio.get_running_loop().run_in_executor(self.pool, bcrypt.checkpw, self._bytes(password), target)
+        ok = await loop.run_in_executor(self.pool, bcrypt.checkpw, self._bytes(password), target)
         return ok and digest is not None
 
     def close(self):
@@ -72,10 +76,13 @@ class Identity:
 
 
 class Tokens:
+    DECODED_MAX = 1024  # tokens whose verified claims are remembered; the map is dropped when full
+
     def __init__(self, secret, expires):
         self.secret = secret
         self.expires_text = expires
         self.lifetime = parse_duration(expires)
+        self.decoded = {}
 
     def issue(self, user, role_name):
         now = int(time.time())
@@ -91,6 +98,20 @@ class Tokens:
         return jwt.encode(claims, self.secret, algorithm="HS256")
 
     def decode(self, token):
+        """Verified claims; a token seen before skips the HMAC and parsing but not the expiry check."""
+        claims = self.decoded.get(token)
+        if claims is not None:
+            if claims["exp"] <= time.time():
+                del self.decoded[token]
+                raise Unauthorized(msg.TOKEN_INVALID)
+            return claims
+        claims = self._verify(token)
+        if len(self.decoded) >= self.DECODED_MAX:
+            self.decoded.clear()
+        self.decoded[token] = claims
+        return claims
+
+    def _verify(self, token):
         try:
             claims = jwt.decode(token, self.secret, algorithms=["HS256"], options={"require": ["exp", "iat"]})
         except jwt.PyJWTError:

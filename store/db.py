@@ -25,18 +25,21 @@ def fold(text):
     return text.casefold() if isinstance(text, str) else text
 
 
+def first(rows):
+    return rows[0] if rows else None
+
+
 class Queries:
     """Row fetching over `self.conn`: the reader for plain reads, the writer inside a transaction."""
 
     conn = None
 
     async def fetchone(self, sql, params=()):
-        async with self.conn.execute(sql, params) as cur:
-            return await cur.fetchone()
+        return first(await self.conn.execute_fetchall(sql, params))
 
     async def fetchall(self, sql, params=()):
-        async with self.conn.execute(sql, params) as cur:
-            return await cur.fetchall()
+        """One trip to the connection's thread (execute + fetch + close), not three."""
+        return await self.conn.execute_fetchall(sql, params)
 
 
 class Transaction(Queries):

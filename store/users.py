@@ -2,13 +2,14 @@
 
 import messages as msg
 from store.errors import Conflict, NotFound
-from store.models import User
+from store.models import User, from_rows
 
-SELECT = (
+COLUMNS = (
     "SELECT u.idUser, u.full_name, u.email, u.roleId, u.isActive, u.mustChangePassword, u.createdAt, "
-    "u.updatedAt, r.roleName, r.description AS roleDescription, u.tokenVersion, u.password AS password_hash "
-    "FROM users u JOIN roles r ON r.idRole = u.roleId"
+    "u.updatedAt, r.roleName, r.description AS roleDescription, u.tokenVersion, u.password AS password_hash"
 )
+FROM = " FROM users u JOIN roles r ON r.idRole = u.roleId"
+SELECT = COLUMNS + FROM
 NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 ASSIGN_PERMISSION = "POST /api/v1/permission/assign"
 CAN_ASSIGN_COUNT = (
@@ -50,11 +51,13 @@ class UserRepository:
             pattern = f"%{escape_like(q)}%"
             where = " WHERE u.full_name LIKE ? ESCAPE '\\' OR u.email LIKE ? ESCAPE '\\'"
             params = (pattern, pattern)
-        rows = await self.db.fetchall(
-            f"{SELECT}{where} ORDER BY u.idUser LIMIT ? OFFSET ?", params + (limit, (page - 1) * limit)
+        count = f"SELECT COUNT(*) FROM users u{where}"
+        rows = await self.db.fetchall(  # the total rides along (one trip to the database thread, not two)
+            f"{COLUMNS}, ({count}) AS total{FROM}{where} ORDER BY u.idUser LIMIT ? OFFSET ?",
+            params + params + (limit, (page - 1) * limit),
         )
-        total = await self.db.fetchone(f"SELECT COUNT(*) FROM users u{where}", params)
-        return [User(**dict(r)) for r in rows], total[0]
+        total = rows[0]["total"] if rows else (await self.db.fetchone(count, params))[0]
+        return from_rows(User, rows), total
 
     async def ids_in_roles(self, role_ids):
         if not role_ids:

@@ -1,0 +1,252 @@
+"""`make bench`: SEAM and its baselines pinned to core 0, load from core 1, bench/RESULTS.md written.
+
+Every server is started fresh for each measurement set; medians [min–max] over --runs runs; ratios
+are taken between servers measured in the same run. Raw numbers go to bench/results.json.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from importlib import metadata
+
+import report
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+PYTHON = sys.executable  # the load generators (aiohttp, from requirements-dev.txt)
+RUNTIME = os.path.join(BENCH, ".venv-runtime", "bin", "python")  # servers, as deployed: requirements.txt only
+SERVER_PYTHON = RUNTIME if os.path.exists(RUNTIME) else PYTHON
+SERVER_CORE, CLIENT_CORE = "0", "1"
+CLIENT_ENV = {"GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=4194304:glibc.malloc.trim_threshold=67108864"}
+ADMIN_EMAIL, ADMIN_PASSWORD = "admin@seam.bench", "bench-admin-pass"
+WRITER_EMAIL = "writer@seam.bench"
+USERS = 50
+SOCKET_SERVERS = [
+    ("floor", "floor: one send() per socket, not Socket.IO"),
+    ("stock-untuned", "stock python-socketio emit, GC untouched"),
+    ("stock-tuned", "stock python-socketio emit, GC tuned"),
+    ("seam-stock", "SEAM with python-socketio's AsyncManager"),
+    ("seam-queued", "SEAM, FanoutManager queued path only (b)"),
+    ("seam-d2", "SEAM, direct frame via IOStream.write (d2)"),
+    ("seam", "SEAM as shipped (d3: socket.send when idle)"),
+]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(method, url, body=None, token=None):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    with urllib.request.urlopen(urllib.request.Request(url, data, headers, method=method), timeout=30) as response:
+        return json.loads(response.read())
+
+
+class Server:
+    """One server process pinned to the server core; `started` is seconds from spawn to /healthz 200."""
+
+    def __init__(self, kind, workdir, rows_path=None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        if kind.startswith("seam"):
+            variant = {"seam": "full"}.get(kind, kind.removeprefix("seam-"))
+            args = [os.path.join(BENCH, "seam_variant.py"), variant, f"--port={self.port}"]
+            args += [f"--db_path={os.path.join(workdir, 'seam.db')}", "--log_level=warning", "--bcrypt_rounds=12"]
+            args += [f"--admin_email={ADMIN_EMAIL}"]
+        elif kind.startswith("stock"):
+            args = [os.path.join(BENCH, "baselines.py"), "stock", str(self.port), kind.removeprefix("stock-")]
+        else:
+            args = [os.path.join(BENCH, "baselines.py"), kind, str(self.port)] + ([rows_path] if rows_path else [])
+        env = {**os.environ, "SEAM_ADMIN_PASSWORD": ADMIN_PASSWORD}
+        spawned = time.perf_counter()
+        self.proc = subprocess.Popen(["taskset", "-c", SERVER_CORE, SERVER_PYTHON, *args], cwd=workdir, env=env)
+        deadline = spawned + 60
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.perf_counter() > deadline or self.proc.poll() is not None:
+                raise SystemExit(f"{kind} did not become healthy")
+            time.sleep(0.005)
+        self.started = time.perf_counter() - spawned
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def loadgen(mode, *args):
+    command = ["taskset", "-c", CLIENT_CORE, PYTHON, os.path.join(BENCH, "loadgen.py"), mode, *map(str, args)]
+    out = subprocess.run(command, env={**os.environ, **CLIENT_ENV}, capture_output=True, text=True, timeout=900)
+    if out.returncode != 0:
+        raise SystemExit(f"loadgen {mode} failed: {out.stderr[-2000:]}")
+    return json.loads(out.stdout)
+
+
+def wrk(url, connections, seconds, token):
+    command = ["taskset", "-c", CLIENT_CORE, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    command += ["-H", f"Authorization: Bearer {token}", url]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
+    rps = p99 = None
+    errors = 0
+    for line in out.splitlines():
+        parts = line.split()
+        if line.startswith("Requests/sec:"):
+            rps = float(parts[1])
+        elif parts[:1] == ["99%"]:
+            p99 = to_ms(parts[1])
+        elif "Non-2xx" in line or line.strip().startswith("Socket errors"):
+            errors += 1
+    if rps is None or p99 is None or errors:
+        raise SystemExit(f"wrk failed or saw errors:\n{out}")
+    return {"rps": rps, "p99": p99}
+
+
+def to_ms(text):
+    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * factor
+    raise ValueError(text)
+
+
+def prepare(workdir):
+    """An existing database: admin, a writer (admin role) and USERS users in all; the 50-row JSON."""
+    server = Server("seam", workdir)
+    try:
+        admin = http("POST", server.url + "/api/v1/auth/login", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+        token = admin["data"]["token"]
+        role_id = admin["data"]["user"]["roleId"]
+
+        def create(i, email):
+            body = {"full_name": f"Bench User {i}", "email": email, "password": ADMIN_PASSWORD, "roleId": role_id}
+            return http("POST", server.url + "/api/v1/users", body, token)["data"]["idUser"]
+
+        writer = create(1, WRITER_EMAIL)
+        subject = create(2, "subject@seam.bench")
+        for i in range(3, USERS):
+            create(i, f"user{i}@seam.bench")
+        rows = http("GET", server.url + "/api/v1/users?limit=50", token=token)
+        assert len(rows["data"]) == USERS, len(rows["data"])
+        with open(os.path.join(workdir, "rows.json"), "w") as f:
+            json.dump(rows, f)
+    finally:
+        server.stop()
+    return {"writer": writer, "subject": subject}
+
+
+def tokens(url):
+    login = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+    admin = http("POST", url + "/api/v1/auth/login", login)["data"]["token"]
+    writer = http("POST", url + "/api/v1/auth/login", {**login, "email": WRITER_EMAIL})["data"]["token"]
+    return admin, writer
+
+
+def one_run(workdir, ids, args):
+    result = {"http": {}, "fanout": {}, "memory": {}, "startup": None, "logins": None}
+    rows = os.path.join(workdir, "rows.json")
+    for kind in ("bare", "seam"):
+        server = Server(kind, workdir, rows if kind == "bare" else None)
+        try:
+            token = tokens(server.url)[0] if kind == "seam" else "none"
+            url = server.url + "/api/v1/users"
+            wrk(url, 16, 2, token)  # warm-up
+            result["http"][kind] = {c: wrk(url, c, args.seconds, token) for c in (16, 64)}
+            if kind == "seam":
+                result["startup"] = server.started
+        finally:
+            server.stop()
+    for kind, _ in SOCKET_SERVERS:
+        server = Server(kind, workdir)
+        try:
+            admin, writer = tokens(server.url) if kind.startswith("seam") else ("bench", "bench")
+            common = ["--url", server.url, "--token", admin, "--writer-token", writer, "--pid", server.proc.pid]
+            common += ["--mutate", f"/api/v1/users/{ids['subject']}", "--count", args.broadcasts]
+            result["fanout"][kind] = {n: loadgen("fanout", *common, "--n", n) for n in (100, 1000)}
+        finally:
+            server.stop()
+    for kind in ("stock-tuned", "seam"):
+        server = Server(kind, workdir)
+        try:
+            admin = tokens(server.url)[0] if kind == "seam" else "bench"
+            result["memory"][kind] = loadgen(
+                "memory", "--url", server.url, "--token", admin, "--pid", server.proc.pid, "--n", 1000
+            )
+        finally:
+            server.stop()
+    server = Server("seam", workdir)
+    try:
+        admin = tokens(server.url)[0]
+        result["logins"] = loadgen(
+            "logins", "--url", server.url, "--token", admin, "--email", WRITER_EMAIL, "--password", ADMIN_PASSWORD
+        )
+    finally:
+        server.stop()
+    return result
+
+
+def machine():
+    model = next(
+        (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?"
+    )
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.splitlines()[0]
+    return {
+        "cpu": f"{os.cpu_count()} × {model}",
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "servers_venv": "requirements.txt only" if SERVER_PYTHON == RUNTIME else "the dev venv",
+        "packages": {p: metadata.version(p) for p in ("tornado", "python-socketio", "python-engineio", "aiohttp")},
+        "wrk": wrk_version.split(" [")[0],
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=10, help="wrk duration per measurement")
+    parser.add_argument("--broadcasts", type=int, default=100)
+    parser.add_argument("--output", default=os.path.join(BENCH, "RESULTS.md"))
+    args = parser.parse_args()
+    if not shutil.which("wrk") or not shutil.which("taskset"):
+        raise SystemExit("bench needs wrk and taskset (apt-get install wrk util-linux)")
+    workdir = tempfile.mkdtemp(prefix="seam-bench-")
+    try:
+        ids = prepare(workdir)
+        runs = []
+        for i in range(args.runs):
+            print(f"run {i + 1}/{args.runs}", flush=True)
+            runs.append(one_run(workdir, ids, args))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    raw = {"machine": machine(), "args": vars(args), "runs": runs}
+    with open(os.path.join(BENCH, "results.json"), "w") as f:
+        json.dump(raw, f, indent=1)
+    with open(args.output, "w") as f:
+        f.write(report.render(json.loads(json.dumps(raw))))
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
