@@ -822,6 +822,68 @@ def test_role_change_applies_at_once_with_session_changed(server):
     run(body())
 
 
+def test_password_reset_and_change_revoke_sessions_without_leaking_secrets(server):
+    async def body():
+        async with Client(server) as c:
+            admin = await c.login()
+            idu, email = await c.user(admin, 2)
+            token = await c.login(email)
+            watcher = await Socket(server).connect(admin)
+            tab_a, tab_b = await Socket(server).connect(token), await Socket(server).connect(token)
+            try:
+                # changing one's own password revokes every other session, not the calling tab
+                changed = await c.ok(
+                    "PUT", "/auth/password", token=token, headers={"X-Socket-ID": tab_a.sid},
+                    json={"currentPassword": PW, "newPassword": "changed-pw-9"},
+                )  # fmt: skip
+                await tab_b.wait(lambda s: s.of("session:revoked"))
+                assert tab_b.of("session:revoked") == [{"reason": "password_changed"}]
+                await asyncio.wait_for(tab_b.disconnected.wait(), 5)
+                await settle(tab_a, watcher)
+                assert tab_a.client.connected and tab_a.of("session:revoked") == []
+                assert "auth:password" not in {d["operation"] for d in watcher.of("data:changed")}  # no broadcast
+                # an admin reset: the user's sessions are revoked, the password shows up only in the response
+                watcher.events.clear()
+                reset = await c.ok("PUT", f"/users/{idu}/resetPassword", token=admin)
+                await tab_a.wait(lambda s: s.of("session:revoked"))
+                assert tab_a.of("session:revoked")[-1] == {"reason": "password_reset"}
+                await watcher.wait(lambda s: s.of("data:changed"))
+                await settle(watcher)
+                everything = json.dumps(watcher.events) + json.dumps(tab_a.events)
+                assert reset["temporaryPassword"] not in everything and "$2b$" not in everything
+                await c.error("GET", "/auth/me", 401, TOKEN_INVALID, token=changed["token"])
+            finally:
+                await watcher.close(), await tab_a.close(), await tab_b.close()
+
+    run(body())
+
+
+def test_change_feed_hides_other_users_changes_from_non_readers(server):
+    async def body():
+        async with Client(server) as c:
+            admin = await c.login()
+            latest = (await c.call("GET", "/changes?limit=1", token=admin))[1]["meta"]["latestSeq"]
+            idu, email = await c.user(admin, 2)
+            await c.user(admin, 2)
+            await c.ok("PUT", f"/users/{idu}", token=admin, json={"full_name": "Only Me"})
+            await c.ok("POST", "/roles", 201, token=admin, json={"roleName": unique("vis")})
+            token = await c.login(email)
+            code, feed, _ = await c.call("GET", f"/changes?since={latest}", token=token)
+            assert code == 200
+            seen = [(row["operation"], row["data"].get("idUser")) for row in feed["data"]]
+            assert [op for op, _ in seen] == ["users:create", "users:update", "roles:create"], seen
+            assert all(user_id == idu for op, user_id in seen if op.startswith("users:"))
+            everything = await c.ok("GET", f"/changes?since={latest}", token=admin)
+            assert [row["operation"] for row in everything] == [
+                "users:create",
+                "users:create",
+                "users:update",
+                "roles:create",
+            ]
+
+    run(body())
+
+
 # §7 Change feed ------------------------------------------------------------------------------------------------
 
 
