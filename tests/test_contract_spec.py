@@ -1011,6 +1011,16 @@ def test_cli_help_invalid_config_and_subcommands(tmp_path):
         lines = bad.stderr.strip().splitlines()
         assert bad.returncode != 0 and len(lines) == 1, bad.stderr
         assert setting in lines[0] or setting.replace("_", "-") in lines[0], lines
+    for conf, setting in (
+        ('port = "abc"\n', "port"),
+        ("bcrypt_rounds = [4]\n", "bcrypt_rounds"),
+        ("port = (\n", "seam.conf"),
+    ):
+        (tmp_path / "seam.conf").write_text(conf)  # a bad seam.conf value is one line too (regression: traceback)
+        bad = run_seam(cwd=tmp_path, env=env, timeout=20)
+        lines = bad.stderr.strip().splitlines()
+        assert bad.returncode != 0 and len(lines) == 1 and setting in lines[0], bad.stderr
+    (tmp_path / "seam.conf").unlink()
     routes = run_seam("routes", cwd=tmp_path, env=env)
     assert routes.returncode == 0 and "PUT /api/v1/users/:id/resetPassword" in routes.stdout
     made = run_seam("create-admin", "second@contract.test", cwd=tmp_path, env=env)
