@@ -10,6 +10,7 @@ import asyncio
 import base64
 import json
 import re
+import signal
 import sys
 import time
 import uuid
@@ -884,6 +885,43 @@ def test_change_feed_hides_other_users_changes_from_non_readers(server):
     run(body())
 
 
+def test_session_changed_follows_role_permissions_and_menu(server):
+    async def body():
+        async with Client(server) as c:
+            admin = await c.login()
+            first, second = await c.role(admin), await c.role(admin)
+            idu, email = await c.user(admin, first)
+            tab = await Socket(server).connect(await c.login(email))
+            try:
+
+                async def next_session(action):
+                    tab.events.clear()
+                    await action
+                    await tab.wait(lambda s: s.of("session:changed"))
+                    return tab.of("session:changed")[-1]
+
+                users = await c.permission_id(admin, "GET /api/v1/users")
+                grant = c.ok("POST", "/permission/assign", token=admin, json={"roleId": first, "permissionId": users})
+                assert "GET /api/v1/users" in (await next_session(grant))["permissions"]
+                item = await c.ok("POST", "/sidebar", 201, token=admin, json={"nameItem": unique("menu")})
+                menu = await next_session(c.ok("POST", f"/sidebar/{item['idItem']}/role/{first}", 201, token=admin))
+                assert [i["idItem"] for i in menu["sidebarItems"]] == [item["idItem"]]
+                moved = await next_session(c.ok("PUT", f"/users/{idu}", token=admin, json={"roleId": second}))
+                assert moved["user"]["roleId"] == second and moved["permissions"] == [] and moved["sidebarItems"] == []
+                # the socket's role room followed the user to the new role
+                renamed = unique("Renamed")
+                update = c.ok("PUT", f"/roles/{second}", token=admin, json={"roleName": renamed})
+                assert (await next_session(update))["user"]["roleName"] == renamed
+                tab.events.clear()
+                await c.ok("POST", "/permission/assign", token=admin, json={"roleId": first, "permissionId": 1})
+                await settle(tab)
+                assert tab.of("session:changed") == []  # no longer in the old role's room
+            finally:
+                await tab.close()
+
+    run(body())
+
+
 # §7 Change feed ------------------------------------------------------------------------------------------------
 
 
@@ -972,6 +1010,9 @@ def test_config_layers_first_start_and_retention(tmp_path):
                     token=login["token"],
                     json={"roleId": roles["admin"], "permissionId": revoked},
                 )
+                # a deleted route permission comes back as a row at the next start
+                deleted = await c.permission_id(login["token"], "DELETE /api/v1/sidebar/:idItem/role/:idRole")
+                await c.ok("DELETE", f"/permission/{deleted}", token=login["token"])
                 # env login_max_failures=3 beats seam.conf's 50
                 victim = {"email": unique("v") + "@contract.test", "password": "wrong-pw-1"}
                 statuses = [(await c.call("POST", "/auth/login", json=victim))[0] for _ in range(4)]
@@ -992,10 +1033,12 @@ def test_config_layers_first_start_and_retention(tmp_path):
                 me = await c.ok("GET", "/auth/me", token=token)  # same secret, same user, token still valid
                 assert "GET /api/v1/sidebar/items" not in me["permissions"]
                 assert "GET /api/v1/users" in me["permissions"]
+                await c.permission_id(token, "DELETE /api/v1/sidebar/:idItem/role/:idRole")
 
         run(again())
     finally:
-        assert process.stop() == 0
+        process.popen.send_signal(signal.SIGINT)
+        assert process.popen.wait(20) == 0
 
 
 def test_cli_help_invalid_config_and_subcommands(tmp_path):
