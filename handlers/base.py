@@ -118,7 +118,7 @@ class ApiHandler(tornado.web.RequestHandler):
             # own limit, replying a bare 400) — this is how a chunked body too large gets its 413.
             self.too_large, self.chunks = True, []
             self.send_error(413, exc_info=(AppError, AppError(msg.BODY_TOO_LARGE, 413), None))
-        else:
+        elif self.refusal is None:  # a refused body is only read to the end, never kept
             self.chunks.append(chunk)
 
     async def get(self, **params):
