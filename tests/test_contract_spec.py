@@ -993,6 +993,23 @@ def test_config_layers_first_start_and_retention(tmp_path):
                     "GET", "/roles", token=login["token"], headers={"Origin": "http://c.example"}
                 )
                 assert "Access-Control-Allow-Origin" not in headers
+                # listed origins may open sockets, others may not
+                allowed = socketio.AsyncClient(reconnection=False)
+                await allowed.connect(
+                    url,
+                    auth={"token": login["token"]},
+                    headers={"Origin": "http://a.example"},
+                    transports=["websocket"],
+                )
+                await allowed.disconnect()
+                foreign = socketio.AsyncClient(reconnection=False)
+                with pytest.raises(socketio.exceptions.ConnectionError):
+                    await foreign.connect(
+                        url,
+                        auth={"token": login["token"]},
+                        headers={"Origin": "http://c.example"},
+                        transports=["websocket"],
+                    )
                 # open registration: anonymous callers get default_role whatever roleId says
                 new = {"full_name": "Open Reg", "email": unique("o") + "@contract.test", "password": PW, "roleId": 1}
                 registered = await c.ok("POST", "/auth/register", 201, json=new)
