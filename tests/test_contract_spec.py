@@ -661,6 +661,7 @@ async def refused(url, auth):
     client.on("connect_error", lambda data: errors.append(data))
     with pytest.raises(socketio.exceptions.ConnectionError):
         await client.connect(url, auth=auth, transports=["websocket"], wait_timeout=5)
+    await client.shutdown()
     (error,) = errors
     return error["message"] if isinstance(error, dict) else error
 
@@ -994,7 +995,7 @@ def test_config_layers_first_start_and_retention(tmp_path):
                 )
                 assert "Access-Control-Allow-Origin" not in headers
                 # listed origins may open sockets, others may not
-                allowed = socketio.AsyncClient(reconnection=False)
+                allowed = socketio.AsyncClient(reconnection=False, http_session=c.session)
                 await allowed.connect(
                     url,
                     auth={"token": login["token"]},
@@ -1002,7 +1003,7 @@ def test_config_layers_first_start_and_retention(tmp_path):
                     transports=["websocket"],
                 )
                 await allowed.disconnect()
-                foreign = socketio.AsyncClient(reconnection=False)
+                foreign = socketio.AsyncClient(reconnection=False, http_session=c.session)
                 with pytest.raises(socketio.exceptions.ConnectionError):
                     await foreign.connect(
                         url,
