@@ -14,7 +14,6 @@ NOTHING_TO_UPDATE = "Debe enviar al menos un campo para actualizar"
 DUPLICATE_RECORD = "El registro ya existe (valor duplicado)"
 MISSING_REFERENCE = "Referencia a un registro inexistente"
 STILL_REFERENCED = "No se puede eliminar: existen registros relacionados"
-INVALID_OPERATION_ID = "'X-Operation-ID' tiene un formato inválido"
 RATE_LIMITED = "Demasiados intentos fallidos, intenta de nuevo más tarde"
 
 # Validation (joined by ". ")

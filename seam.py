@@ -5,6 +5,7 @@ import asyncio
 import gc
 import logging
 import os
+import runpy
 import signal
 import sqlite3
 import sys
@@ -78,6 +79,27 @@ def parse_setting(parser, flag):
         raise ConfigError(f"invalid setting '{name}': {error}") from None
 
 
+def parse_config_file(parser, path):
+    """tornado's parse_config_file, but a bad value names its setting (tornado raises a bare ValueError)."""
+    try:
+        values = runpy.run_path(path)
+    except SyntaxError:
+        raise
+    except Exception as error:  # the file is Python: any error in it is a configuration error
+        raise ConfigError(f"invalid setting file {path!r}: {error}") from None
+    for setting in SETTINGS:
+        if setting.name not in values:
+            continue
+        value = values[setting.name]
+        if isinstance(value, str) and (setting.type is not str or setting.multiple):
+            parse_setting(parser, f"--{setting.name}={value}")
+            continue
+        try:
+            setattr(parser, setting.name, value)
+        except tornado.options.Error as error:
+            raise ConfigError(f"invalid setting '{setting.name}': {error}") from None
+
+
 def load_config(argv, environ):
     """(settings dict, remaining args); raises ConfigError with a one-line message."""
     parser = build_parser()
@@ -85,7 +107,7 @@ def load_config(argv, environ):
     path = explicit[-1] if explicit else environ.get("SEAM_CONFIG", "seam.conf")
     try:
         if os.path.exists(path):
-            parser.parse_config_file(path, final=False)
+            parse_config_file(parser, path)
         elif explicit:
             raise ConfigError(f"invalid setting 'config': file {path!r} not found")
         for setting in SETTINGS:

@@ -71,7 +71,7 @@ class ApiHandler(tornado.web.RequestHandler):
         self.op = None
         self.change = None
         self.effects = []
-        self.chunks, self.size, self.too_large = [], 0, False
+        self.chunks, self.size, self.too_large, self.refusal = [], 0, False, None
         self.operation_id = operation_id_from(self.request.headers.get("X-Operation-ID"))
         self.set_header("X-Operation-ID", self.operation_id)
         if self.request.method == "OPTIONS":
@@ -83,8 +83,14 @@ class ApiHandler(tornado.web.RequestHandler):
         length = self.request.headers.get("Content-Length", "0")
         if length.isdigit() and int(length) > self.services.config["max_body_bytes"]:
             raise AppError(msg.BODY_TOO_LARGE, 413)
-        await self._authenticate()
-        self.authorize()
+        try:
+            await self._authenticate()
+            self.authorize()
+        except AppError as refusal:
+            # Answered in _run, once the body is read: answering now makes tornado drop the connection with
+            # the body unread, and a keep-alive client's next request on it fails with a connection reset.
+            self.refusal = refusal
+            return
         self._open_operation()
 
     async def _authenticate(self):
@@ -116,7 +122,7 @@ class ApiHandler(tornado.web.RequestHandler):
             # own limit, replying a bare 400) — this is how a chunked body too large gets its 413.
             self.too_large, self.chunks = True, []
             self.send_error(413, exc_info=(AppError, AppError(msg.BODY_TOO_LARGE, 413), None))
-        else:
+        elif self.refusal is None:  # a refused body is only read to the end, never kept
             self.chunks.append(chunk)
 
     async def get(self, **params):
@@ -131,6 +137,8 @@ class ApiHandler(tornado.web.RequestHandler):
         self.body_complete = True
         if self.too_large:
             raise AppError(msg.BODY_TOO_LARGE, 413)
+        if self.refusal is not None:
+            raise self.refusal
         self.params = {name: self._path_id(name, value) for name, value in params.items()}
         self.query = self._parse_query() if self.route.query else None
         self.body = (
