@@ -3,7 +3,6 @@
 # Generic errors
 INTERNAL_ERROR = "Error interno del servidor"
 ROUTE_NOT_FOUND = "Ruta {method} {path} no encontrada"
-METHOD_NOT_ALLOWED = "Método {method} no permitido en {path}"
 BAD_REQUEST = "Solicitud inválida"
 MALFORMED_JSON = "El cuerpo de la solicitud no es un JSON válido"
 BODY_NOT_OBJECT = "El cuerpo de la solicitud debe ser un objeto JSON"

@@ -78,8 +78,9 @@ class ApiHandler(tornado.web.RequestHandler):
             self.services.cors.preflight(self)
             return
         self.route = self.routes.get(self.request.method)
-        if self.route is None:
-            raise AppError(msg.METHOD_NOT_ALLOWED.format(method=self.request.method, path=self.request.path), 405)
+        if self.route is None:  # answered once the body is read, like the refusals below
+            self.refusal = AppError(msg.ROUTE_NOT_FOUND.format(method=self.request.method, path=self.request.path), 404)
+            return
         length = self.request.headers.get("Content-Length", "0")
         if length.isdigit() and int(length) > self.services.config["max_body_bytes"]:
             raise AppError(msg.BODY_TOO_LARGE, 413)

@@ -53,10 +53,8 @@ def describe_error(error, status_code, request):
         return 400, msg.MISSING_REFERENCE, {}
     if isinstance(error, tornado.web.HTTPError) or (error is None and status_code < 500):
         status = error.status_code if error is not None else status_code
-        if status == 404:
+        if status in (404, 405):  # a method a path does not serve is an unknown route, as in the original
             return 404, msg.ROUTE_NOT_FOUND.format(method=request.method, path=request.path), {}
-        if status == 405:
-            return 405, msg.METHOD_NOT_ALLOWED.format(method=request.method, path=request.path), {}
         if status < 500:
             return status, HTTP_MESSAGES.get(status, msg.BAD_REQUEST), {}
     return 500, msg.INTERNAL_ERROR, {}

@@ -126,10 +126,16 @@ async def test_unknown_routes_and_methods(api):
         404,
         msg.ROUTE_NOT_FOUND.format(method="GET", path="/no-such-file.js"),
     )
+    # A method the path does not serve is an unknown route (SPEC §1 has no 405; the original answered 404).
     assert_error(
         await api.fetch("PATCH", "/users", json={}, token=admin),
-        405,
-        msg.METHOD_NOT_ALLOWED.format(method="PATCH", path="/api/v1/users"),
+        404,
+        msg.ROUTE_NOT_FOUND.format(method="PATCH", path="/api/v1/users"),
+    )
+    assert_error(
+        await api.fetch("GET", "/permission/3", token=admin),
+        404,
+        msg.ROUTE_NOT_FOUND.format(method="GET", path="/api/v1/permission/3"),
     )
 
 
