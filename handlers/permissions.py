@@ -115,12 +115,14 @@ class PermissionAssignHandler(ApiHandler):
     async def on_post(self):
         role_id, permission_id = self.body.roleId, self.body.permissionId
         self.processing(msg.OP_SAVING)
+        data = {"roleId": role_id, "permissionId": permission_id}
         async with self.services.db.transaction() as tx:
-            added = await self.services.permissions.assign(tx, role_id, permission_id)
-            data = {"roleId": role_id, "permissionId": permission_id}
-            message = msg.PERMISSION_ASSIGNED if added else msg.PERMISSION_ALREADY_ASSIGNED
-            await self.record(tx, message, data, after=data)
-        self.refresh_sessions(role_ids={role_id})
+            if not await self.services.permissions.assign(tx, role_id, permission_id):
+                message = msg.PERMISSION_ALREADY_ASSIGNED  # idempotent: nothing changed, nothing to announce
+            else:
+                message = msg.PERMISSION_ASSIGNED
+                await self.record(tx, message, data, after=data)
+                self.refresh_sessions(role_ids={role_id})
         await self.ok(data, message)
 
 

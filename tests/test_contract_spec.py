@@ -622,8 +622,7 @@ OPERATIONS_OF_THE_ENDPOINTS_TEST = [
     "users:delete",
     "roles:delete",
     "permissions:create",
-    "permissions:assign",
-    "permissions:assign",  # the idempotent repeat is still a successful mutation (SEAM's reading)
+    "permissions:assign",  # the idempotent repeat changes nothing, so it leaves no change behind
     "permissions:unassign",
     "permissions:assign",
     "permissions:delete",

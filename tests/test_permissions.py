@@ -86,8 +86,11 @@ async def test_assign_is_idempotent_and_checks_references(api):
     body = {"roleId": USER_ROLE, "permissionId": ids["GET /api/v1/users"]}
     first = await api.fetch("POST", "/permission/assign", json=body, token=admin)
     assert first.status == 200 and first.body["message"] == msg.PERMISSION_ASSIGNED and first.data == body
+    latest = (await api.fetch("GET", "/changes?limit=1", token=admin)).body["meta"]["latestSeq"]
     again = await api.fetch("POST", "/permission/assign", json=body, token=admin)
-    assert again.status == 200 and again.body["message"] == msg.PERMISSION_ALREADY_ASSIGNED
+    assert again.status == 200 and again.body["message"] == msg.PERMISSION_ALREADY_ASSIGNED and again.data == body
+    unchanged = await api.fetch("GET", "/changes?limit=1", token=admin)
+    assert unchanged.body["meta"]["latestSeq"] == latest, "a repeated grant changes nothing, so records nothing"
     held = await api.fetch("GET", "/permission/getByRoleId?roleId=2", token=admin)
     assert [p["nameUri"] for p in held.data] == ["GET /api/v1/users"]
     assert_error(
