@@ -15,7 +15,6 @@ import tornado.httpclient
 import messages as msg
 from handlers import ROUTE_TABLE, schema
 from tests.conftest import PASSWORD, assert_error
-from tests.processes import serve_from_source
 
 MAX_BODY = 4096
 
@@ -243,10 +242,10 @@ async def test_odd_tokens_are_401(api, services):
 
 
 @pytest.mark.timeout(120)
-def test_chunked_body_beyond_the_limit_gets_the_413_envelope(processes, tmp_path):
+def test_chunked_body_beyond_the_limit_gets_the_413_envelope(processes):
     """Past max_body_bytes the server answers 413 at once, before tornado's own cap would reply a bare 400."""
-    seam, port = serve_from_source(processes, tmp_path)
-    conn = HTTPConnection("127.0.0.1", port, timeout=30)
+    seam = processes.seam()
+    conn = HTTPConnection("127.0.0.1", seam.port, timeout=30)
     conn.putrequest("POST", "/api/v1/auth/login")
     conn.putheader("Transfer-Encoding", "chunked")
     conn.putheader("Content-Type", "application/json")

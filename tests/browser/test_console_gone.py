@@ -10,8 +10,8 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def seam_env():
-    return {"SEAM_CHANGE_RETENTION": "2"}
+def seam_settings():
+    return {"change_retention": 2}
 
 
 def test_a_tab_offline_beyond_the_retained_feed_reloads_and_converges(open_page, server):

@@ -9,8 +9,8 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def seam_env():
-    return {"SEAM_LOGIN_MAX_FAILURES": "2"}
+def seam_settings():
+    return {"login_max_failures": 2}
 
 
 def test_throttled_login_is_explained_inline(open_page):
