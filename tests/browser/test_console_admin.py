@@ -286,3 +286,21 @@ def test_users_are_paged_and_searchable(open_page, server):
     page.fill(".search-input", "persona1")
     expect(page.locator("tbody tr")).to_have_count(10)
     expect(page.locator(".pager")).to_contain_text("1–10 de 10")
+
+
+def test_a_last_page_emptied_by_another_admin_falls_back_to_the_previous_one(open_page, server):
+    """Regression: the reload that moved back a page awaited itself, and the view never refreshed again."""
+    token = server.api.login()
+    user_role = next(r["idRole"] for r in server.api.ok("GET", "/roles", token=token) if r["roleName"] == "user")
+    ids = [server.api.create_user(token, f"persona{n:02d}@seam.test", user_role, f"Persona {n:02d}") for n in range(20)]
+    _, page, _ = open_page()
+    login_live(page)
+    page.click(".pager [aria-label=Siguiente]")
+    expect(page.locator(".pager")).to_contain_text("21–21 de 21")
+    server.api.ok("DELETE", f"/users/{ids[-1]}", token=token)
+    expect(page.locator(".pager")).to_contain_text("1–20 de 20")
+    expect(page.locator("tbody tr")).to_have_count(20)
+    server.api.ok("PUT", f"/users/{ids[0]}", {"full_name": "Persona Renombrada"}, token)
+    expect(row(page, "persona00@seam.test")).to_contain_text("Persona Renombrada")
+    server.api.create_user(token, "nueva@seam.test", user_role, "Persona Nueva")
+    expect(page.locator(".pager")).to_contain_text("1–20 de 21")

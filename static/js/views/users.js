@@ -31,17 +31,17 @@ export function usersView(root) {
   const toolbar = h('div', { class: 'toolbar' }, h('label', { class: 'search' }, icon('search'), search));
   replace(root, header, h('section', { class: 'card' }, toolbar, body, pager));
 
+  const fetchPage = (quiet) =>
+    call('GET', '/users', { query: { page: state.page, limit: LIMIT, q: state.q }, op: 'users:fetchAll', quiet });
+
   const reload = serialized(async (highlight = [], quiet = false) => {
     if (!can('GET', '/users')) return render();
     try {
-      const { data, meta } = await call('GET', '/users', {
-        query: { page: state.page, limit: LIMIT, q: state.q },
-        op: 'users:fetchAll',
-        quiet,
-      });
+      let { data, meta } = await fetchPage(quiet);
       if (!data.length && state.page > 1 && meta.total > 0) {
+        // The page emptied under us: show the last one (not a reload(), which would wait for this very run).
         state.page = Math.max(1, Math.ceil(meta.total / LIMIT));
-        return reload(highlight, quiet);
+        ({ data, meta } = await fetchPage(quiet));
       }
       Object.assign(state, { rows: data, total: meta.total, loaded: true, failed: false });
     } catch (error) {
