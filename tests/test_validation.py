@@ -33,7 +33,9 @@ async def test_malformed_json_is_400(api):
     for raw in (b"[]", b'"text"', b"42", b"null"):
         response = await api.fetch("POST", "/roles", body=raw, headers=headers, token=admin)
         assert_error(response, 400, msg.BODY_NOT_OBJECT)
-    duplicate = await api.fetch("POST", "/roles", body=b'{"roleName": "a1", "roleName": "b2"}', token=admin)
+    duplicate = await api.fetch(
+        "POST", "/roles", body=b'{"roleName": "a1", "roleName": "b2"}', headers=headers, token=admin
+    )
     assert_error(duplicate, 400, msg.DUPLICATE_JSON_KEY.format(key="roleName"))
     assert [r["roleName"] for r in (await api.fetch("GET", "/roles", token=admin)).data] == ["admin", "user"]
 
