@@ -5,7 +5,7 @@ The Playwright sync API cannot run inside pytest-tornasync's event loop, so the 
 """
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from bench.seam_process import ROOT, SeamProcess
 
@@ -65,6 +65,9 @@ class Api:
 
     def login(self, email=ADMIN_EMAIL, password=ADMIN_PASSWORD):
         return self.ok("POST", "/auth/login", {"email": email, "password": password})["token"]
+
+    def role_id(self, token, name):
+        return next(r["idRole"] for r in self.ok("GET", "/roles", token=token) if r["roleName"] == name)
 
     def permission_id(self, token, name_uri):
         return next(p["idPermission"] for p in self.ok("GET", "/permission", token=token) if p["nameUri"] == name_uri)
@@ -193,3 +196,43 @@ def seen(page):
 def wait_seq(page, seq):
     """Until this tab has applied every change up to seq (its own included)."""
     page.wait_for_function("(seq) => Number(document.body.dataset.seq || 0) >= seq", arg=seq)
+
+
+def submit(page):
+    page.locator("dialog button[type=submit]").click()
+
+
+def add_role(page, name):
+    """Create a role through the console's dialog."""
+    page.click("[data-action=new-role]")
+    page.fill("dialog [name=roleName]", name)
+    submit(page)
+
+
+def same_rows(page, reference, selector):
+    """page ends showing exactly what reference shows (retried until it converges or times out)."""
+    expected = reference.locator(selector).all_inner_texts()
+    assert expected
+    expect(page.locator(selector)).to_have_text(expected, use_inner_text=True)
+
+
+def admin_two(server):
+    """A second admin, admin2@seam.test (password PASSWORD); returns the first admin's token."""
+    token = server.api.login()
+    server.api.create_user(token, "admin2@seam.test", server.api.role_id(token, "admin"), "Segunda Admin")
+    return token
+
+
+def two_tabs_on_roles(open_page):
+    """The admin's tab and a second admin's (see admin_two), both live on the roles screen with its 2 rows.
+
+    → (second admin's context, page, console; the admin's page): the first is the one a test takes offline.
+    """
+    context, other, console = open_page()
+    _, online, _ = open_page()
+    login_live(online)
+    login_live(other, "admin2@seam.test", PASSWORD)
+    for page in (online, other):
+        goto(page, "/roles")
+        expect(page.locator("tbody tr")).to_have_count(2)
+    return context, other, console, online
