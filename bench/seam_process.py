@@ -1,18 +1,26 @@
-"""SEAM as a real subprocess on a loopback port with a temp database: for the soak and the fuzzing test."""
+"""Servers as real subprocesses on loopback: SEAM (`python seam.py`, temp database), the binary, nginx.
+
+The one launcher for the soak, the fuzzing test, the process tests and the browser tests; it needs
+nothing but the standard library, so `python bench/soak.py` runs on its own.
+"""
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+SEAM = str(ROOT / "seam.py")
 ADMIN_EMAIL = "admin@seam.bench"
 ADMIN_PASSWORD = "bench-admin-pass-1"  # noqa: S105 - the throwaway test server's admin
-START_TIMEOUT_SECONDS = 20
+START_SECONDS = 60
+STOP_SECONDS = 20
 
 
 def free_port():
@@ -21,75 +29,119 @@ def free_port():
         return probe.getsockname()[1]
 
 
-class SeamProcess:
-    """`with SeamProcess(tmp_dir, bcrypt_rounds=4) as seam:` → seam.base_url, seam.pid; stopped on exit."""
+def seam_env(**settings):
+    """The parent's environment without any SEAM_* variable, plus the given ones as SEAM_<NAME>."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEAM_")}
+    env.update({f"SEAM_{name.upper()}": str(value) for name, value in settings.items()})
+    return env
 
-    def __init__(self, workdir, **settings):
-        self.workdir = Path(workdir)
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.settings = {"port": self.port, "address": "127.0.0.1", "db_path": str(self.workdir / "seam.db")}
-        self.settings.update({"admin_email": ADMIN_EMAIL, "bcrypt_rounds": 4, "log_level": "warning", **settings})
-        self.process = None
-        self.log = None
+
+def http_json(method, url, body=None, token=None, timeout=10):
+    """(status, parsed JSON body) over plain urllib, for callers without an IOLoop; HTTP errors are answers."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+class Process:
+    """A started server: output in a file, SIGTERM to stop, its whole session killed if it hangs."""
+
+    def __init__(self, argv, cwd, env, log_path):
+        self.log_path = Path(log_path)
+        with open(self.log_path, "wb") as log:
+            self.popen = subprocess.Popen(
+                argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
 
     @property
     def pid(self):
-        return self.process.pid
+        return self.popen.pid
+
+    def output(self):
+        return self.log_path.read_text(errors="replace")
+
+    def wait_until_up(self, url, context=None):
+        """Poll url until it answers 200; fail early if the process exits."""
+        deadline = time.monotonic() + START_SECONDS
+        while time.monotonic() < deadline:
+            if self.popen.poll() is not None:
+                raise RuntimeError(f"exited with {self.popen.returncode} before answering:\n{self.output()}")
+            try:
+                with urllib.request.urlopen(url, timeout=2, context=context) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"{url} did not answer within {START_SECONDS}s:\n{self.output()}")
+
+    def stop(self):
+        """SIGTERM, as systemd sends it; returns the exit code."""
+        self.popen.send_signal(signal.SIGTERM)
+        return self.popen.wait(STOP_SECONDS)
+
+    def kill(self):
+        if self.popen.poll() is None:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait()
+
+    def close(self):
+        """Stop it if it still runs, kill it if it does not stop in time."""
+        if self.popen.poll() is None:
+            try:
+                self.stop()
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class SeamProcess(Process):
+    """`python seam.py` in workdir on a free port, healthy once constructed; settings become SEAM_* variables.
+
+    `with SeamProcess(workdir, log_level="warning") as seam:` → seam.base_url, seam.request(...), seam.login();
+    stopped on exit. Logs to workdir/<name>.log.
+    """
+
+    def __init__(self, workdir, name="seam", **settings):
+        workdir = Path(workdir)
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.settings = {
+            "port": self.port,
+            "db_path": str(workdir / "seam.db"),
+            "admin_email": ADMIN_EMAIL,
+            "admin_password": ADMIN_PASSWORD,
+            "bcrypt_rounds": 4,
+            **settings,
+        }
+        super().__init__([sys.executable, SEAM], workdir, seam_env(**self.settings), workdir / f"{name}.log")
+        try:
+            self.wait_until_up(self.base_url + "/healthz")
+        except BaseException:
+            self.kill()
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
     @property
     def db_path(self):
         return self.settings["db_path"]
 
-    def __enter__(self):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SEAM_")}
-        env.update({f"SEAM_{name.upper()}": str(value) for name, value in self.settings.items()})
-        env.update({"SEAM_ADMIN_PASSWORD": ADMIN_PASSWORD, "SEAM_CONFIG": str(self.workdir / "none.conf")})
-        self.log = open(self.workdir / "seam.log", "wb")  # noqa: SIM115 - closed in __exit__
-        self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "seam.py")], cwd=self.workdir, env=env, stdout=self.log, stderr=self.log
-        )
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"SEAM exited at start: {self.output()}")
-            try:
-                with urllib.request.urlopen(self.base_url + "/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.1)
-        self.__exit__(None, None, None)
-        raise RuntimeError(f"SEAM did not answer within {START_TIMEOUT_SECONDS}s: {self.output()}")
-
-    def __exit__(self, *exc):
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self.log is not None:
-            self.log.close()
-
-    def output(self):
-        return (self.workdir / "seam.log").read_text(errors="replace")[-4000:]
-
     def request(self, method, path, body=None, token=None):
         """(status, parsed JSON) against /api/v1, for setting up accounts."""
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base_url + "/api/v1" + path, data, headers, method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"null")
+        return http_json(method, self.base_url + "/api/v1" + path, body, token, timeout=30)
 
-    def login(self, email=ADMIN_EMAIL, password=ADMIN_PASSWORD):
+    def login(self, email=None, password=None):
+        email, password = email or self.settings["admin_email"], password or self.settings["admin_password"]
         status, body = self.request("POST", "/auth/login", {"email": email, "password": password})
         assert status == 200, body
         return body["data"]["token"]

@@ -183,7 +183,7 @@ async def soak(args):
     report = {"seconds": args.seconds, "sockets": args.sockets, "failures": []}
     with (
         tempfile.TemporaryDirectory(prefix="seam-soak-") as workdir,
-        SeamProcess(workdir, login_max_failures=10**6) as seam,
+        SeamProcess(workdir, log_level="warning", login_max_failures=10**6) as seam,
     ):
         connector = aiohttp.TCPConnector(limit=0)
         async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
@@ -219,8 +219,8 @@ async def soak(args):
                         f"socket of {socket.owner}: {delivery_problem(socket.seqs, expected[socket.owner])}"
                     )
             await asyncio.gather(*(s.close() for s in sockets))
-        if seam.process.poll() is not None:
-            report["failures"].append(f"server exited: {seam.output()}")
+        if seam.popen.poll() is not None:
+            report["failures"].append(f"server exited: {seam.output()[-4000:]}")
     fd_growth = report["end"]["fds"] - report["start"]["fds"]
     rss_growth = report["end"]["rss_kib"] - report["start"]["rss_kib"]
     if fd_growth > FD_SLACK:

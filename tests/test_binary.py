@@ -7,8 +7,9 @@ import subprocess
 
 import pytest
 
+from bench.seam_process import ROOT, START_SECONDS, free_port
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Api
-from tests.processes import ROOT, START_SECONDS, expect_change, free_port
+from tests.processes import expect_change
 
 FIRST_START = re.compile(r"SEAM first start: admin account (\S+) with password (\S+) ")
 

@@ -132,9 +132,9 @@ class Fuzzer:
 
 @pytest.fixture(scope="module")
 def fuzzer(tmp_path_factory):
-    with SeamProcess(tmp_path_factory.mktemp("fuzz"), login_max_failures=1_000_000) as seam:
+    with SeamProcess(tmp_path_factory.mktemp("fuzz"), log_level="warning", login_max_failures=1_000_000) as seam:
         yield Fuzzer(seam)
-        assert seam.process.poll() is None, seam.output()
+        assert seam.popen.poll() is None, seam.output()
 
 
 @pytest.mark.parametrize("who", ["limited", "admin"])

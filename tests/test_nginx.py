@@ -7,8 +7,9 @@ import subprocess
 import pytest
 import tornado.httpclient
 
+from bench.seam_process import ROOT, free_port
 from tests.conftest import ADMIN_EMAIL, Api
-from tests.processes import ROOT, expect_change, free_port, serve_from_source
+from tests.processes import expect_change
 
 
 def nginx_executable():
@@ -66,14 +67,14 @@ http {{
 @pytest.fixture
 def proxied(tmp_path, processes):
     """`python seam.py` (proxy_headers on, as deploy/nginx.conf expects) behind nginx on TLS."""
-    seam, seam_port = serve_from_source(processes, tmp_path, proxy_headers="true", login_max_failures=2)
+    seam = processes.seam(proxy_headers="true", login_max_failures=2)
     http_port, https_port = free_port(), free_port()
 
     prefix = tmp_path / "nginx"
     prefix.mkdir()
     cert, key = self_signed_certificate(prefix)
     site = prefix / "seam.conf"
-    site.write_text(site_config(http_port, https_port, seam_port, cert, key))
+    site.write_text(site_config(http_port, https_port, seam.port, cert, key))
     (prefix / "nginx.conf").write_text(main_config(prefix, site))
     nginx = processes(
         "nginx",
@@ -84,7 +85,7 @@ def proxied(tmp_path, processes):
     trust = ssl.create_default_context(cafile=str(cert))
     base_url = f"https://127.0.0.1:{https_port}"
     nginx.wait_until_up(base_url + "/healthz", context=trust)
-    yield {"base_url": base_url, "http_port": http_port, "seam_port": seam_port, "cert": cert, "trust": trust}
+    yield {"base_url": base_url, "http_port": http_port, "seam_port": seam.port, "cert": cert, "trust": trust}
     nginx.stop()
     assert seam.stop() == 0, seam.output()
 

@@ -42,6 +42,13 @@ async def call(api, route, token, socket=None):
     return await api.fetch(route.method, path_of(route), json=body, token=token, headers=headers)
 
 
+async def new_user(api, admin, email, role_name, permissions=()):
+    """A user of a new role holding exactly `permissions`: (their token, the role's id)."""
+    role_id = await api.create_role(admin, role_name, permissions)
+    await api.create_user(admin, email, role_id)
+    return await api.login(email, PASSWORD), role_id
+
+
 async def refused_silently(api, token, socket):
     """No event reached the caller's socket for the refused request: the next operation's are the first."""
     await api.fetch("GET", "/roles", token=token, headers={"X-Socket-ID": socket.sid})
@@ -55,16 +62,13 @@ async def test_rbac_route(route, api, services, sockets):
     assert_error(await call(api, route, None), 401, msg.TOKEN_REQUIRED)
     assert_error(await call(api, route, expired_token(services)), 401, msg.TOKEN_INVALID)
 
-    without_role = await api.create_role(admin, "sin-permiso")
-    await api.create_user(admin, "without@seam.test", without_role)
-    without = await api.login("without@seam.test", PASSWORD)
+    without, _ = await new_user(api, admin, "without@seam.test", "sin-permiso")
     tab = await sockets(without)
     assert_error(await call(api, route, without, tab), 403, msg.FORBIDDEN)
     await refused_silently(api, without, tab)
 
-    with_role = await api.create_role(admin, "con-permiso", [route.permission])
-    await api.create_user(admin, "with@seam.test", with_role)
-    granted = await call(api, route, await api.login("with@seam.test", PASSWORD))
+    holder, _ = await new_user(api, admin, "with@seam.test", "con-permiso", [route.permission])
+    granted = await call(api, route, holder)
     assert granted.status not in (401, 403), granted.body
     assert granted.status < 500 and granted.body["success"] is (granted.status < 400)
 
@@ -77,9 +81,8 @@ async def test_auth_route(route, api, services, sockets):
     assert_error(await call(api, route, expired_token(services), tab), 401, msg.TOKEN_INVALID)
     await refused_silently(api, admin, tab)
 
-    role = await api.create_role(admin, "sin-permiso")
-    await api.create_user(admin, "without@seam.test", role)
-    for token in (await api.login("without@seam.test", PASSWORD), admin):
+    without, _ = await new_user(api, admin, "without@seam.test", "sin-permiso")
+    for token in (without, admin):
         response = await call(api, route, token)
         assert response.status != 401 and response.status < 500, response.body
 
@@ -101,9 +104,7 @@ async def test_register_refuses_before_validating_and_silently(api, services, so
     admin = await api.login()
     assert_error(await call(api, route, None), 403, msg.REGISTRATION_CLOSED)
     assert_error(await call(api, route, expired_token(services)), 401, msg.TOKEN_INVALID)
-    role = await api.create_role(admin, "sin-permiso")
-    await api.create_user(admin, "without@seam.test", role)
-    without = await api.login("without@seam.test", PASSWORD)
+    without, role = await new_user(api, admin, "without@seam.test", "sin-permiso")
     tab = await sockets(without)
     assert_error(await call(api, route, without, tab), 403, msg.FORBIDDEN)
     body = {"full_name": "Nuevo", "email": "nuevo@seam.test", "password": PASSWORD, "roleId": role}

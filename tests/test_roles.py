@@ -56,27 +56,15 @@ async def test_update(api):
     assert cleared.data["description"] is None
     same_name = await api.fetch("PUT", f"/roles/{role_id}", json={"roleName": "EDITORA"}, token=admin)
     assert same_name.status == 200
-    assert_error(
-        await api.fetch("PUT", f"/roles/{role_id}", json={"roleName": "User"}, token=admin),
-        409,
-        msg.ROLE_EXISTS.format(name="User"),
-    )
-    assert_error(await api.fetch("PUT", f"/roles/{role_id}", json={}, token=admin), 400, msg.NOTHING_TO_UPDATE)
-    assert_error(
-        await api.fetch("PUT", f"/roles/{role_id}", json={"roleName": "x"}, token=admin),
-        400,
-        "'roleName' debe tener al menos 2 caracteres",
-    )
-    assert_error(
-        await api.fetch("PUT", "/roles/999", json={"roleName": "nadie"}, token=admin),
-        404,
-        msg.ROLE_NOT_FOUND.format(id=999),
-    )
-    assert_error(
-        await api.fetch("PUT", "/roles/x", json={"roleName": "nadie"}, token=admin),
-        400,
-        "'idRole' debe ser de tipo number",
-    )
+    refused = [
+        (f"/roles/{role_id}", {"roleName": "User"}, 409, msg.ROLE_EXISTS.format(name="User")),
+        (f"/roles/{role_id}", {}, 400, msg.NOTHING_TO_UPDATE),
+        (f"/roles/{role_id}", {"roleName": "x"}, 400, "'roleName' debe tener al menos 2 caracteres"),
+        ("/roles/999", {"roleName": "nadie"}, 404, msg.ROLE_NOT_FOUND.format(id=999)),
+        ("/roles/x", {"roleName": "nadie"}, 400, "'idRole' debe ser de tipo number"),
+    ]
+    for path, body, status, message in refused:
+        assert_error(await api.fetch("PUT", path, json=body, token=admin), status, message)
 
 
 async def test_delete(api):

@@ -8,17 +8,16 @@ from http.client import HTTPConnection
 import pytest
 
 import messages as msg
+from bench.seam_process import STOP_SECONDS, http_json
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Api, EventRecorder
-from tests.processes import STOP_SECONDS, http_json, serve_from_source
 
 
-async def test_sigterm_with_a_socket_connected_exits_cleanly(tmp_path, processes):
+async def test_sigterm_with_a_socket_connected_exits_cleanly(processes):
     """Regression: the hub was shut down twice (serve, then Services.stop) and the second time raised."""
-    seam, port = serve_from_source(processes, tmp_path)
-    base_url = f"http://127.0.0.1:{port}"
-    recorder = EventRecorder(base_url)
+    seam = processes.seam()
+    recorder = EventRecorder(seam.base_url)
     try:
-        await recorder.connect(await Api(base_url).login())
+        await recorder.connect(await Api(seam.base_url).login())
         assert seam.stop() == 0, seam.output()
         await asyncio.wait_for(recorder.disconnected.wait(), STOP_SECONDS)
     finally:
@@ -28,14 +27,14 @@ async def test_sigterm_with_a_socket_connected_exits_cleanly(tmp_path, processes
 
 
 @pytest.mark.timeout(120)
-def test_sigterm_lets_an_in_flight_request_finish(processes, tmp_path):
+def test_sigterm_lets_an_in_flight_request_finish(processes):
     """A login hashing (slow bcrypt) when SIGTERM arrives still gets its 200; then the exit is clean."""
-    seam, port = serve_from_source(processes, tmp_path, bcrypt_rounds=13)
-    slow = HTTPConnection("127.0.0.1", port, timeout=60)
+    seam = processes.seam(bcrypt_rounds=13)
+    slow = HTTPConnection("127.0.0.1", seam.port, timeout=60)
     body = json.dumps({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
     slow.request("POST", "/api/v1/auth/login", body=body, headers={"Content-Type": "application/json"})
     # Served in order on one loop: once a later request is answered, the login has been read.
-    assert http_json("GET", f"http://127.0.0.1:{port}/healthz")[0] == 200
+    assert http_json("GET", f"{seam.base_url}/healthz")[0] == 200
     seam.popen.send_signal(signal.SIGTERM)
     response = slow.getresponse()
     assert response.status == 200 and json.loads(response.read())["message"] == msg.LOGGED_IN

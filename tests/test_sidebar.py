@@ -57,17 +57,13 @@ async def test_update_and_delete(api):
     updated = await api.fetch("PUT", f"/sidebar/{item_id}", json={"iconItem": "star", "route": None}, token=admin)
     assert updated.status == 200 and updated.body["message"] == msg.SIDEBAR_UPDATED
     assert updated.data == {"idItem": item_id, "nameItem": "Tmp", "iconItem": "star", "route": None, "roles": []}
-    assert_error(await api.fetch("PUT", f"/sidebar/{item_id}", json={}, token=admin), 400, msg.NOTHING_TO_UPDATE)
-    assert_error(
-        await api.fetch("PUT", f"/sidebar/{item_id}", json={"nameItem": ""}, token=admin),
-        400,
-        "'nameItem' debe tener al menos 1 caracteres",
-    )
-    assert_error(
-        await api.fetch("PUT", "/sidebar/999", json={"nameItem": "x"}, token=admin),
-        404,
-        msg.SIDEBAR_NOT_FOUND.format(id=999),
-    )
+    refused = [
+        (f"/sidebar/{item_id}", {}, 400, msg.NOTHING_TO_UPDATE),
+        (f"/sidebar/{item_id}", {"nameItem": ""}, 400, "'nameItem' debe tener al menos 1 caracteres"),
+        ("/sidebar/999", {"nameItem": "x"}, 404, msg.SIDEBAR_NOT_FOUND.format(id=999)),
+    ]
+    for path, body, status, message in refused:
+        assert_error(await api.fetch("PUT", path, json=body, token=admin), status, message)
     await api.fetch("POST", f"/sidebar/{item_id}/role/{USER_ROLE}", token=admin)
     deleted = await api.fetch("DELETE", f"/sidebar/{item_id}", token=admin)
     assert deleted.status == 200 and deleted.body == {"success": True, "message": msg.SIDEBAR_DELETED, "data": None}

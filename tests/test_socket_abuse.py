@@ -75,6 +75,13 @@ async def failed_handshakes(session, base_url, count):
         await raw.close()
 
 
+async def assert_others_still_served(api, token, watcher, role_name):
+    """The server still works for everyone else: a role created now reaches the watcher's socket, once."""
+    created = await api.fetch("POST", "/roles", json={"roleName": role_name}, token=token)
+    assert created.status == 201
+    await watcher.wait_for(lambda events: len(watcher.of("data:changed")) == 1)
+
+
 async def settled(predicate, timeout=5):
     async with asyncio.timeout(timeout):
         while not predicate():
@@ -137,9 +144,7 @@ async def test_client_that_never_answers_pings_is_dropped(api, base_url, service
         assert "2" in silent.frames  # it was pinged, did not answer, and was dropped
         await settled(lambda: silent_sid not in services.hub.sockets)
         assert polite.client.connected and polite.sid in services.hub.sockets
-        created = await api.fetch("POST", "/roles", json={"roleName": "tras-ping"}, token=token)
-        assert created.status == 201
-        await polite.wait_for(lambda events: len(polite.of("data:changed")) == 1)
+        await assert_others_still_served(api, token, polite, "tras-ping")
 
 
 async def test_unknown_events_and_garbage_frames_are_harmless(api, base_url, services, sockets):
@@ -161,9 +166,7 @@ async def test_unknown_events_and_garbage_frames_are_harmless(api, base_url, ser
         ]:
             await raw.ws.send_str(frame)
         await asyncio.sleep(0.2)  # let the server chew; the assertions below do not depend on timing
-        created = await api.fetch("POST", "/roles", json={"roleName": "sigue-vivo"}, token=token)
-        assert created.status == 201
-        await watcher.wait_for(lambda events: len(watcher.of("data:changed")) == 1)
+        await assert_others_still_served(api, token, watcher, "sigue-vivo")
         # nothing the client sent was relayed: the watcher saw only the real operation and its change
         assert {event["operation"] for _, event in watcher.events} == {"roles:create"}
         assert [change["data"]["roleName"] for change in watcher.of("data:changed")] == ["sigue-vivo"]
@@ -186,9 +189,7 @@ async def test_huge_payload_closes_only_that_socket(api, base_url, services, soc
         except ConnectionError:
             pass  # the server closed the connection while the frame was still being written
         await settled(lambda: sid not in services.hub.sockets)
-        created = await api.fetch("POST", "/roles", json={"roleName": "tras-inundacion"}, token=token)
-        assert created.status == 201
-        await watcher.wait_for(lambda events: len(watcher.of("data:changed")) == 1)
+        await assert_others_still_served(api, token, watcher, "tras-inundacion")
         assert watcher.sid in services.hub.sockets
 
 

@@ -9,11 +9,12 @@ import pytest
 
 import messages as msg
 import seam
+from bench.seam_process import http_json, seam_env
 from handlers import permission_catalog
 from handlers.services import Services
 from store.seed import DEFAULT_MENU
 from tests.conftest import ADMIN_EMAIL
-from tests.processes import http_json, run_seam, seam_env, serve_from_source
+from tests.processes import run_seam
 
 PASSWORD_LINE = re.compile(r"SEAM first start: admin account (\S+) with password (\S+) ")
 
@@ -144,8 +145,8 @@ def test_boolean_words_mean_what_they_say(tmp_path, monkeypatch, word, expected)
 @pytest.mark.timeout(120)
 def test_serves_as_a_user_starts_it_and_stops_gracefully_on_sigterm(processes, tmp_path):
     """`python seam.py` with SEAM_* variables in an empty directory; SIGTERM → exit 0, data intact."""
-    seam, port = serve_from_source(processes, tmp_path, name="first", db_path="seam.db", admin_password="")
-    base = f"http://127.0.0.1:{port}/api/v1"
+    seam = processes.seam(name="first", db_path="seam.db", admin_password="")
+    base = f"{seam.base_url}/api/v1"
     match = PASSWORD_LINE.search(seam.output())
     assert match and match.group(1) == ADMIN_EMAIL, seam.output()
     assert seam.output().count("SEAM first start") == 1
@@ -161,8 +162,8 @@ def test_serves_as_a_user_starts_it_and_stops_gracefully_on_sigterm(processes, t
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert db.execute("SELECT COUNT(*) FROM roles WHERE roleName = 'from-http'").fetchone()[0] == 1
 
-    again, port = serve_from_source(processes, tmp_path, name="second", db_path="seam.db", admin_password="")
-    base = f"http://127.0.0.1:{port}/api/v1"
+    again = processes.seam(name="second", db_path="seam.db", admin_password="")
+    base = f"{again.base_url}/api/v1"
     assert "password" not in again.output().lower()
     assert http_json("POST", f"{base}/auth/login", {"email": ADMIN_EMAIL, "password": password})[0] == 200
     status, roles = http_json("GET", f"{base}/roles", token=token)

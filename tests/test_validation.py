@@ -15,7 +15,6 @@ import tornado.httpclient
 import messages as msg
 from handlers import ROUTE_TABLE, schema
 from tests.conftest import PASSWORD, assert_error
-from tests.processes import serve_from_source
 
 MAX_BODY = 4096
 
@@ -55,21 +54,27 @@ async def test_oversized_body_with_content_length_is_413(api):
     assert [r["roleName"] for r in (await api.fetch("GET", "/roles", token=admin)).data] == ["admin", "user"]
 
 
-async def test_oversized_chunked_body_is_413(api, base_url):
-    admin = await api.login()
-    payload = json.dumps({"roleName": "chunked", "description": "d" * MAX_BODY}).encode()
+async def post_chunked(base_url, token, pieces):
+    """POST /roles with the body written piece by piece (chunked, no Content-Length); the raw response."""
 
     async def produce(write):
-        for start in range(0, len(payload), 1000):
-            await write(payload[start : start + 1000])
+        for piece in pieces:
+            await write(piece)
 
-    response = await tornado.httpclient.AsyncHTTPClient().fetch(
+    return await tornado.httpclient.AsyncHTTPClient().fetch(
         base_url + "/api/v1/roles",
         method="POST",
-        headers={"Authorization": f"Bearer {admin}", "Content-Type": "application/json"},
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
         body_producer=produce,
         raise_error=False,
     )
+
+
+async def test_oversized_chunked_body_is_413(api, base_url):
+    admin = await api.login()
+    payload = json.dumps({"roleName": "chunked", "description": "d" * MAX_BODY}).encode()
+    pieces = [payload[start : start + 1000] for start in range(0, len(payload), 1000)]
+    response = await post_chunked(base_url, admin, pieces)
     assert "Content-Length" not in response.request.headers
     assert response.code == 413
     assert json.loads(response.body) == {"success": False, "message": msg.BODY_TOO_LARGE}
@@ -79,18 +84,7 @@ async def test_oversized_chunked_body_is_413(api, base_url):
 async def test_small_chunked_body_is_accepted(api, base_url):
     admin = await api.login()
     payload = json.dumps({"roleName": "chunky"}).encode()
-
-    async def produce(write):
-        await write(payload[:5])
-        await write(payload[5:])
-
-    response = await tornado.httpclient.AsyncHTTPClient().fetch(
-        base_url + "/api/v1/roles",
-        method="POST",
-        headers={"Authorization": f"Bearer {admin}", "Content-Type": "application/json"},
-        body_producer=produce,
-        raise_error=False,
-    )
+    response = await post_chunked(base_url, admin, [payload[:5], payload[5:]])
     assert response.code == 201 and json.loads(response.body)["data"]["roleName"] == "chunky"
 
 
@@ -251,10 +245,10 @@ async def test_odd_tokens_are_401(api, services):
 
 
 @pytest.mark.timeout(120)
-def test_chunked_body_beyond_the_limit_gets_the_413_envelope(processes, tmp_path):
+def test_chunked_body_beyond_the_limit_gets_the_413_envelope(processes):
     """Past max_body_bytes the server answers 413 at once, before tornado's own cap would reply a bare 400."""
-    seam, port = serve_from_source(processes, tmp_path)
-    conn = HTTPConnection("127.0.0.1", port, timeout=30)
+    seam = processes.seam()
+    conn = HTTPConnection("127.0.0.1", seam.port, timeout=30)
     conn.putrequest("POST", "/api/v1/auth/login")
     conn.putheader("Transfer-Encoding", "chunked")
     conn.putheader("Content-Type", "application/json")

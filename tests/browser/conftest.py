@@ -4,20 +4,11 @@ The Playwright sync API cannot run inside pytest-tornasync's event loop, so the 
 `python seam.py` in its own process with a temp database, exactly as an operator starts it.
 """
 
-import json
-import os
-import pathlib
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+from bench.seam_process import ROOT, SeamProcess
+
 SCREENSHOTS = ROOT / "tests" / "artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -61,37 +52,22 @@ new MutationObserver((records) => {
 """
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Api:
     """Plain JSON calls for arranging a scenario (the browser does the acting)."""
 
-    def __init__(self, base_url):
-        self.base_url = base_url
-
-    def fetch(self, method, path, body=None, token=None):
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.base_url + "/api/v1" + path, data=data, method=method)
-        request.add_header("Content-Type", "application/json")
-        if token:
-            request.add_header("Authorization", f"Bearer {token}")
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"null")
+    def __init__(self, seam):
+        self.seam = seam
 
     def ok(self, method, path, body=None, token=None):
-        status, envelope = self.fetch(method, path, body, token)
+        status, envelope = self.seam.request(method, path, body, token)
         assert status in (200, 201), (method, path, status, envelope)
         return envelope["data"]
 
     def login(self, email=ADMIN_EMAIL, password=ADMIN_PASSWORD):
         return self.ok("POST", "/auth/login", {"email": email, "password": password})["token"]
+
+    def role_id(self, token, name):
+        return next(r["idRole"] for r in self.ok("GET", "/roles", token=token) if r["roleName"] == name)
 
     def permission_id(self, token, name_uri):
         return next(p["idPermission"] for p in self.ok("GET", "/permission", token=token) if p["nameUri"] == name_uri)
@@ -104,72 +80,30 @@ class Api:
         return self.ok("POST", "/users", body, token)["idUser"]
 
     def latest_seq(self, token):
-        status, envelope = self.fetch("GET", f"/changes?since={2**53 - 1}&limit=1", token=token)
+        status, envelope = self.seam.request("GET", f"/changes?since={2**53 - 1}&limit=1", token=token)
         assert status == 200, envelope
         return envelope["meta"]["latestSeq"]
 
 
-class Server:
-    def __init__(self, tmp_path, env):
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log_path = tmp_path / "seam.log"
-        environ = {
-            **os.environ,
-            "SEAM_PORT": str(self.port),
-            "SEAM_ADDRESS": "127.0.0.1",
-            "SEAM_DB_PATH": str(tmp_path / "seam.db"),
-            "SEAM_ADMIN_EMAIL": ADMIN_EMAIL,
-            "SEAM_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "SEAM_BCRYPT_ROUNDS": "4",
-            "SEAM_LOG_LEVEL": "warning",
-            **env,
-        }
-        self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "seam.py")],
-            cwd=tmp_path,
-            env=environ,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        self.api = Api(self.base_url)
-        self._wait_healthy()
+class Server(SeamProcess):
+    """SEAM with the tests' admin, logging warnings only; `server.api` arranges scenarios."""
 
-    def _wait_healthy(self, timeout=20.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"SEAM exited early: {self.log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(self.base_url + "/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"SEAM did not become healthy: {self.log_path.read_text()}")
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
-        self.log.close()
+    def __init__(self, workdir, **settings):
+        defaults = {"admin_email": ADMIN_EMAIL, "admin_password": ADMIN_PASSWORD, "log_level": "warning"}
+        super().__init__(workdir, **{**defaults, **settings})
+        self.api = Api(self)
 
 
 @pytest.fixture
-def seam_env():
-    """Extra SEAM_* settings for the server; override in a module."""
+def seam_settings():
+    """Extra SEAM settings for the server (name → value); override in a module."""
     return {}
 
 
 @pytest.fixture
-def server(tmp_path, seam_env):
-    started = Server(tmp_path, seam_env)
-    yield started
-    started.stop()
+def server(tmp_path, seam_settings):
+    with Server(tmp_path, **seam_settings) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
@@ -262,3 +196,43 @@ def seen(page):
 def wait_seq(page, seq):
     """Until this tab has applied every change up to seq (its own included)."""
     page.wait_for_function("(seq) => Number(document.body.dataset.seq || 0) >= seq", arg=seq)
+
+
+def submit(page):
+    page.locator("dialog button[type=submit]").click()
+
+
+def add_role(page, name):
+    """Create a role through the console's dialog."""
+    page.click("[data-action=new-role]")
+    page.fill("dialog [name=roleName]", name)
+    submit(page)
+
+
+def same_rows(page, reference, selector):
+    """page ends showing exactly what reference shows (retried until it converges or times out)."""
+    expected = reference.locator(selector).all_inner_texts()
+    assert expected
+    expect(page.locator(selector)).to_have_text(expected, use_inner_text=True)
+
+
+def admin_two(server):
+    """A second admin, admin2@seam.test (password PASSWORD); returns the first admin's token."""
+    token = server.api.login()
+    server.api.create_user(token, "admin2@seam.test", server.api.role_id(token, "admin"), "Segunda Admin")
+    return token
+
+
+def two_tabs_on_roles(open_page):
+    """The admin's tab and a second admin's (see admin_two), both live on the roles screen with its 2 rows.
+
+    → (second admin's context, page, console; the admin's page): the first is the one a test takes offline.
+    """
+    context, other, console = open_page()
+    _, online, _ = open_page()
+    login_live(online)
+    login_live(other, "admin2@seam.test", PASSWORD)
+    for page in (online, other):
+        goto(page, "/roles")
+        expect(page.locator("tbody tr")).to_have_count(2)
+    return context, other, console, online

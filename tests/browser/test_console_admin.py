@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ADMIN_EMAIL, PHONE, goto, login, login_live, row, seen, shot
+from tests.browser.conftest import ADMIN_EMAIL, PHONE, goto, login, login_live, row, seen, shot, submit
 
 pytestmark = pytest.mark.browser
 
@@ -33,10 +33,6 @@ def op_named(page, label):
     ops = [op for op in seen(page)["ops"].values() if op["label"] == label]
     assert len(ops) == 1, seen(page)["ops"]
     return ops[0]
-
-
-def submit(page):
-    page.locator("dialog button[type=submit]").click()
 
 
 def test_admin_creates_edits_and_deletes_a_role_and_a_user(open_page, server):
@@ -238,7 +234,7 @@ def test_concurrent_calls_keep_their_own_indicator(open_page):
 
 def test_every_screen_fits_a_phone(open_page, server):
     token = server.api.login()
-    user_role = next(r["idRole"] for r in server.api.ok("GET", "/roles", token=token) if r["roleName"] == "user")
+    user_role = server.api.role_id(token, "user")
     server.api.create_user(token, "maria.fernandez@seam.test", user_role, "María Fernández")
     disabled = server.api.create_user(token, "jorge@seam.test", user_role, "Jorge Ibáñez")
     server.api.ok("PUT", f"/users/{disabled}/state", {"isActive": 0}, token)
@@ -270,7 +266,7 @@ def test_every_screen_fits_a_phone(open_page, server):
 
 def test_users_are_paged_and_searchable(open_page, server):
     token = server.api.login()
-    user_role = next(r["idRole"] for r in server.api.ok("GET", "/roles", token=token) if r["roleName"] == "user")
+    user_role = server.api.role_id(token, "user")
     for n in range(22):
         server.api.create_user(token, f"persona{n:02d}@seam.test", user_role, f"Persona {n:02d}")
     _, page, _ = open_page()
@@ -286,3 +282,21 @@ def test_users_are_paged_and_searchable(open_page, server):
     page.fill(".search-input", "persona1")
     expect(page.locator("tbody tr")).to_have_count(10)
     expect(page.locator(".pager")).to_contain_text("1–10 de 10")
+
+
+def test_a_last_page_emptied_by_another_admin_falls_back_to_the_previous_one(open_page, server):
+    """Regression: the reload that moved back a page awaited itself, and the view never refreshed again."""
+    token = server.api.login()
+    user_role = server.api.role_id(token, "user")
+    ids = [server.api.create_user(token, f"persona{n:02d}@seam.test", user_role, f"Persona {n:02d}") for n in range(20)]
+    _, page, _ = open_page()
+    login_live(page)
+    page.click(".pager [aria-label=Siguiente]")
+    expect(page.locator(".pager")).to_contain_text("21–21 de 21")
+    server.api.ok("DELETE", f"/users/{ids[-1]}", token=token)
+    expect(page.locator(".pager")).to_contain_text("1–20 de 20")
+    expect(page.locator("tbody tr")).to_have_count(20)
+    server.api.ok("PUT", f"/users/{ids[0]}", {"full_name": "Persona Renombrada"}, token)
+    expect(row(page, "persona00@seam.test")).to_contain_text("Persona Renombrada")
+    server.api.create_user(token, "nueva@seam.test", user_role, "Persona Nueva")
+    expect(page.locator(".pager")).to_contain_text("1–20 de 21")

@@ -3,27 +3,22 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, goto, login, login_live, row, shot, wait_seq
+from tests.browser.conftest import (
+    PASSWORD,
+    add_role,
+    admin_two,
+    goto,
+    login,
+    login_live,
+    row,
+    same_rows,
+    shot,
+    submit,
+    two_tabs_on_roles,
+    wait_seq,
+)
 
 pytestmark = pytest.mark.browser
-
-
-def same_rows(page, reference, selector):
-    """page ends showing exactly what reference shows (retried until it converges or times out)."""
-    expected = reference.locator(selector).all_inner_texts()
-    assert expected
-    expect(page.locator(selector)).to_have_text(expected, use_inner_text=True)
-
-
-def role_id(server, token, name):
-    return next(r["idRole"] for r in server.api.ok("GET", "/roles", token=token) if r["roleName"] == name)
-
-
-def admin_two(server):
-    token = server.api.login()
-    admin_role = next(r["idRole"] for r in server.api.ok("GET", "/roles", token=token) if r["roleName"] == "admin")
-    server.api.create_user(token, "admin2@seam.test", admin_role, "Segunda Admin")
-    return token
 
 
 def test_a_change_in_one_tab_appears_in_the_other_once(open_page, server):
@@ -39,7 +34,7 @@ def test_a_change_in_one_tab_appears_in_the_other_once(open_page, server):
     first.fill("dialog [name=full_name]", "Tomás Ruiz")
     first.fill("dialog [name=email]", "tomas@seam.test")
     first.fill("dialog [name=password]", "una-clave-segura")
-    first.locator("dialog button[type=submit]").click()
+    submit(first)
     expect(row(second, "tomas@seam.test")).to_have_count(1)
     wait_seq(first, server.api.latest_seq(token))
     expect(row(first, "tomas@seam.test")).to_have_count(1)
@@ -49,7 +44,7 @@ def test_a_change_in_one_tab_appears_in_the_other_once(open_page, server):
     tomas = row(second, "tomas@seam.test")
     tomas.locator("[data-action=edit]").click()
     second.fill("dialog [name=full_name]", "Tomás Ruiz Soto")
-    second.locator("dialog button[type=submit]").click()
+    submit(second)
     expect(row(first, "tomas@seam.test")).to_contain_text("Tomás Ruiz Soto")
     expect(row(first, "tomas@seam.test")).to_have_class("flash")
     wait_seq(second, server.api.latest_seq(token))
@@ -59,9 +54,7 @@ def test_a_change_in_one_tab_appears_in_the_other_once(open_page, server):
     for page in (first, second):
         goto(page, "/roles")
         expect(page.locator("tbody tr")).to_have_count(2)
-    second.click("[data-action=new-role]")
-    second.fill("dialog [name=roleName]", "Auditoría")
-    second.locator("dialog button[type=submit]").click()
+    add_role(second, "Auditoría")
     expect(row(first, "Auditoría")).to_have_count(1)
     wait_seq(second, server.api.latest_seq(token))
     expect(row(second, "Auditoría")).to_have_count(1)
@@ -74,7 +67,7 @@ def test_a_change_in_one_tab_appears_in_the_other_once(open_page, server):
     same_rows(second, first, ".timeline-item")
 
     # The activity feed grows live in both tabs.
-    server.api.ok("PUT", f"/roles/{role_id(server, token, 'Auditoría')}", {"description": "Revisión interna"}, token)
+    server.api.ok("PUT", f"/roles/{server.api.role_id(token, 'Auditoría')}", {"description": "Revisión interna"}, token)
     for page in (first, second):
         expect(page.locator(".timeline-item").first).to_contain_text("Rol actualizado exitosamente")
         expect(page.locator(".timeline-item").first).to_have_class("timeline-item flash")
@@ -129,7 +122,7 @@ def test_a_limited_users_menu_and_buttons_follow_grants_live(open_page, server):
 
 def test_a_disabled_user_is_logged_out_live_with_the_reason(open_page, server):
     token = server.api.login()
-    user_role = next(r["idRole"] for r in server.api.ok("GET", "/roles", token=token) if r["roleName"] == "user")
+    user_role = server.api.role_id(token, "user")
     server.api.create_user(token, "ana@seam.test", user_role, "Ana Usuaria")
 
     _, admin, _ = open_page()
@@ -152,24 +145,16 @@ def test_a_disabled_user_is_logged_out_live_with_the_reason(open_page, server):
 
 def test_an_offline_tab_catches_up_after_reconnecting(open_page, server):
     token = admin_two(server)
-    context, offline, _ = open_page()
-    _, online, _ = open_page()
-    login_live(online)
-    login_live(offline, "admin2@seam.test", PASSWORD)
-    for page in (online, offline):
-        goto(page, "/roles")
-        expect(page.locator("tbody tr")).to_have_count(2)
+    context, offline, _, online = two_tabs_on_roles(open_page)
 
     context.set_offline(True)
     expect(offline.locator(".status")).to_have_attribute("data-state", "offline")
     for name in ("Ventas", "Compras", "Logística"):
-        online.click("[data-action=new-role]")
-        online.fill("dialog [name=roleName]", name)
-        online.locator("dialog button[type=submit]").click()
+        add_role(online, name)
         expect(row(online, name)).to_have_count(1)
     row(online, "Compras").locator("[data-action=edit]").click()
     online.fill("dialog [name=description]", "Proveedores y pedidos")
-    online.locator("dialog button[type=submit]").click()
+    submit(online)
     expect(row(online, "Compras")).to_contain_text("Proveedores y pedidos")
     row(online, "Ventas").locator("[data-action=delete]").click()
     online.locator("dialog").get_by_role("button", name="Sí, eliminar").click()

@@ -11,8 +11,8 @@ LIFETIME_SECONDS = 6
 
 
 @pytest.fixture
-def seam_env():
-    return {"SEAM_JWT_EXPIRES": str(LIFETIME_SECONDS)}
+def seam_settings():
+    return {"jwt_expires": LIFETIME_SECONDS}
 
 
 STATES = """

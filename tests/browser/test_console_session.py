@@ -9,8 +9,8 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def seam_env():
-    return {"SEAM_LOGIN_MAX_FAILURES": "2"}
+def seam_settings():
+    return {"login_max_failures": 2}
 
 
 def test_throttled_login_is_explained_inline(open_page):
@@ -29,7 +29,7 @@ def test_throttled_login_is_explained_inline(open_page):
 
 def test_a_reset_password_must_be_changed_before_entering(open_page, server):
     token = server.api.login()
-    admin_role = next(r["idRole"] for r in server.api.ok("GET", "/roles", token=token) if r["roleName"] == "admin")
+    admin_role = server.api.role_id(token, "admin")
     user_id = server.api.create_user(token, "nuevo@seam.test", admin_role, "Nuevo Admin")
     temporary = server.api.ok("PUT", f"/users/{user_id}/resetPassword", token=token)["temporaryPassword"]
 

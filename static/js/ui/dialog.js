@@ -1,4 +1,5 @@
 // Modal dialogs (<dialog>): forms and confirmations whose API errors are shown inline.
+import { call } from '../api.js';
 import { h, icon } from '../dom.js';
 import { S } from '../strings.js';
 
@@ -161,6 +162,26 @@ export function confirmDialog({ title, message, confirmLabel, danger = true, onC
     const dialog = shell(title, body, footer);
     dialog.addEventListener('close', () => resolve(done));
     confirm.focus();
+  });
+}
+
+/** A write made from a dialog → its data; a refusal is thrown for the dialog to show inline, never toasted. */
+export async function dialogCall(method, path, op, body) {
+  const { data } = await call(method, path, { body, op, alertErrors: false });
+  return data;
+}
+
+/** "Delete …?": on confirmation DELETE path, then onDeleted(); a refusal stays in the dialog (with hints[status]). */
+export function deleteDialog({ title, message, path, op, hints, onDeleted }) {
+  return confirmDialog({
+    title,
+    message,
+    confirmLabel: S.confirmDelete,
+    hints,
+    onConfirm: async () => {
+      await dialogCall('DELETE', path, op);
+      onDeleted();
+    },
   });
 }
 

@@ -1,5 +1,6 @@
-// Tables with a mobile card layout (each cell carries its column label), and empty states.
-import { h, icon } from '../dom.js';
+// Tables with a mobile card layout (each cell carries its column label), row actions, and empty states.
+import { h, icon, spinnerBlock } from '../dom.js';
+import { S } from '../strings.js';
 
 /** columns: [{label, render(row) → node|text, className, hidden}]; key(row) marks rows for live highlights. */
 export function dataTable({ columns: all, rows, key, empty, rowClass, inlineActions = false }) {
@@ -46,6 +47,16 @@ export function emptyState({ icon: name = 'inbox', title, hint, action } = {}) {
   );
 }
 
+/** Before a view's first load: a spinner, or the failure when that load failed. */
+export function pendingState(failed) {
+  return failed ? emptyState({ title: S.requestFailed }) : spinnerBlock(S.loading);
+}
+
+/** Instead of a section the user's role may not read. */
+export function forbiddenState() {
+  return emptyState({ icon: 'lock', title: S.forbiddenSection, hint: S.forbiddenSectionHint });
+}
+
 export function button(label, { icon: name, kind = 'secondary', onClick, title, small = false, testid } = {}) {
   return h(
     'button',
@@ -62,9 +73,27 @@ export function button(label, { icon: name, kind = 'secondary', onClick, title, 
   );
 }
 
-export function rowActions(...buttons) {
+/** A small icon-only button for a row's actions; testid becomes its data-action. */
+export function rowButton(name, title, testid, onClick, kind = 'secondary') {
+  return button('', { icon: name, title, small: true, kind, testid, onClick });
+}
+
+export function editButton(onClick) {
+  return rowButton('edit', S.edit, 'edit', onClick);
+}
+
+export function deleteButton(onClick) {
+  return rowButton('trash', S.delete, 'delete', onClick, 'ghost-danger');
+}
+
+function rowActions(...buttons) {
   const present = buttons.filter(Boolean);
   return present.length ? h('div', { class: 'row-actions' }, present) : null;
+}
+
+/** The last column: buttons(row) → the row's action buttons (false ones left out); hidden when none may show. */
+export function actionsColumn(hidden, buttons) {
+  return { label: S.actions, className: 'col-actions', hidden, render: (row) => rowActions(...buttons(row)) };
 }
 
 export function pageHeader(title, subtitle, actions = []) {

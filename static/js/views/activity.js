@@ -1,8 +1,9 @@
 // Activity: the audit trail from /changes, newest first, growing live.
-import { ApiError, call } from '../api.js';
-import { flash, formatDate, formatTime, h, replace, serialized, spinnerBlock } from '../dom.js';
+import { call } from '../api.js';
+import { flash, formatDate, formatTime, h, replace, serialized } from '../dom.js';
 import { S } from '../strings.js';
-import { badge, emptyState, pageHeader } from '../ui/table.js';
+import { loadInto } from '../ui/records.js';
+import { badge, emptyState, pageHeader, pendingState } from '../ui/table.js';
 
 const WINDOW = 100;
 const LATEST = Number.MAX_SAFE_INTEGER;
@@ -46,24 +47,17 @@ export function activityView(root) {
   }
 
   const reload = serialized(async (quiet = false) => {
-    try {
+    await loadInto(state, async () => {
       const data = await recent(quiet);
       const seen = new Set(data.map((c) => c.seq));
-      state.entries = [...state.entries.filter((c) => !seen.has(c.seq)), ...data]
-        .sort((a, b) => b.seq - a.seq)
-        .slice(0, WINDOW);
-      state.loaded = true;
-      state.failed = false;
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      state.failed = !state.loaded;
-    }
+      const merged = [...state.entries.filter((c) => !seen.has(c.seq)), ...data];
+      return { entries: merged.sort((a, b) => b.seq - a.seq).slice(0, WINDOW) };
+    });
     render();
   });
 
   function render() {
-    if (!state.loaded)
-      return replace(body, state.failed ? emptyState({ title: S.requestFailed }) : spinnerBlock(S.loading));
+    if (!state.loaded) return replace(body, pendingState(state.failed));
     if (!state.entries.length)
       return replace(body, emptyState({ icon: 'activity', title: S.noActivity, hint: S.noActivityHint }));
     replace(

@@ -1,10 +1,23 @@
 // Menu: sidebar items CRUD and which roles see each one — live.
 import { ApiError, call } from '../api.js';
-import { flash, h, icon, MENU_ICONS, replace, serialized, spinnerBlock } from '../dom.js';
+import { flash, h, icon, MENU_ICONS, replace, serialized } from '../dom.js';
 import { can } from '../session.js';
 import { S } from '../strings.js';
-import { confirmDialog, formDialog, infoDialog } from '../ui/dialog.js';
-import { badge, button, dataTable, emptyState, pageHeader, rowActions } from '../ui/table.js';
+import { deleteDialog, dialogCall, formDialog, infoDialog } from '../ui/dialog.js';
+import { loadInto, putRow } from '../ui/records.js';
+import {
+  actionsColumn,
+  badge,
+  button,
+  dataTable,
+  deleteButton,
+  editButton,
+  emptyState,
+  forbiddenState,
+  pageHeader,
+  pendingState,
+  rowButton,
+} from '../ui/table.js';
 
 export function menuView(root) {
   const state = { items: [], roles: [], loaded: false, failed: false };
@@ -15,16 +28,13 @@ export function menuView(root) {
 
   const reload = serialized(async (highlight = [], quiet = false) => {
     if (!can('GET', '/sidebar/items')) return render();
-    try {
+    await loadInto(state, async () => {
       const [items, roles] = await Promise.all([
         call('GET', '/sidebar/items', { op: 'sidebar:fetchAll', quiet }),
         call('GET', '/roles', { op: 'roles:fetchAll', quiet: true }),
       ]);
-      Object.assign(state, { items: items.data, roles: roles.data, loaded: true, failed: false });
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      state.failed = !state.loaded;
-    }
+      return { items: items.data, roles: roles.data };
+    });
     render();
     flash(body, highlight);
   });
@@ -35,10 +45,8 @@ export function menuView(root) {
       button(S.newItem, { icon: 'plus', kind: 'primary', onClick: openCreate, testid: 'new-item' });
     replace(header, pageHeader(S.menu, S.menuSubtitle, [add]));
     openChecklist?.();
-    if (!can('GET', '/sidebar/items'))
-      return replace(body, emptyState({ icon: 'lock', title: S.forbiddenSection, hint: S.forbiddenSectionHint }));
-    if (!state.loaded)
-      return replace(body, state.failed ? emptyState({ title: S.requestFailed }) : spinnerBlock(S.loading));
+    if (!can('GET', '/sidebar/items')) return replace(body, forbiddenState());
+    if (!state.loaded) return replace(body, pendingState(state.failed));
     const roleName = new Map(state.roles.map((r) => [r.idRole, r.roleName]));
     const mayAssign = can('POST', '/sidebar/:idItem/role/:idRole') || can('DELETE', '/sidebar/:idItem/role/:idRole');
     const columns = [
@@ -68,33 +76,11 @@ export function menuView(root) {
               )
             : h('span', { class: 'muted', text: S.noRolesAssigned }),
       },
-      {
-        label: S.actions,
-        className: 'col-actions',
-        hidden: !mayAssign && !can('PUT', '/sidebar/:idItem') && !can('DELETE', '/sidebar/:idItem'),
-        render: (i) =>
-          rowActions(
-            mayAssign &&
-              button('', {
-                icon: 'link',
-                title: S.assignRoles,
-                small: true,
-                testid: 'roles',
-                onClick: () => openAssign(i.idItem),
-              }),
-            can('PUT', '/sidebar/:idItem') &&
-              button('', { icon: 'edit', title: S.edit, small: true, testid: 'edit', onClick: () => openEdit(i) }),
-            can('DELETE', '/sidebar/:idItem') &&
-              button('', {
-                icon: 'trash',
-                title: S.delete,
-                small: true,
-                kind: 'ghost-danger',
-                testid: 'delete',
-                onClick: () => remove(i),
-              }),
-          ),
-      },
+      actionsColumn(!mayAssign && !can('PUT', '/sidebar/:idItem') && !can('DELETE', '/sidebar/:idItem'), (i) => [
+        mayAssign && rowButton('link', S.assignRoles, 'roles', () => openAssign(i.idItem)),
+        can('PUT', '/sidebar/:idItem') && editButton(() => openEdit(i)),
+        can('DELETE', '/sidebar/:idItem') && deleteButton(() => remove(i)),
+      ]),
     ];
     replace(
       body,
@@ -130,8 +116,7 @@ export function menuView(root) {
       submitLabel: S.create,
       fields: itemFields(null),
       onSubmit: async (v) => {
-        const { data } = await call('POST', '/sidebar', { body: bodyOf(v), op: 'sidebar:create', alertErrors: false });
-        upsert(data);
+        upsert(await dialogCall('POST', '/sidebar', 'sidebar:create', bodyOf(v)));
       },
     });
   }
@@ -142,25 +127,18 @@ export function menuView(root) {
       fields: itemFields(item.iconItem),
       initial: item,
       onSubmit: async (v) => {
-        const { data } = await call('PUT', `/sidebar/${item.idItem}`, {
-          body: bodyOf(v),
-          op: 'sidebar:update',
-          alertErrors: false,
-        });
-        upsert(data);
+        upsert(await dialogCall('PUT', `/sidebar/${item.idItem}`, 'sidebar:update', bodyOf(v)));
       },
     });
   }
 
   function remove(item) {
-    return confirmDialog({
+    return deleteDialog({
       title: S.deleteItemTitle,
       message: S.deleteItemConfirm(item.nameItem),
-      confirmLabel: S.confirmDelete,
-      onConfirm: async () => {
-        await call('DELETE', `/sidebar/${item.idItem}`, { op: 'sidebar:delete', alertErrors: false });
-        drop(item.idItem);
-      },
+      path: `/sidebar/${item.idItem}`,
+      op: 'sidebar:delete',
+      onDeleted: () => drop(item.idItem),
     });
   }
 
@@ -225,9 +203,7 @@ export function menuView(root) {
   }
 
   function upsert(item) {
-    const index = state.items.findIndex((i) => i.idItem === item.idItem);
-    if (index < 0) state.items.push(item);
-    else state.items[index] = item;
+    putRow(state.items, 'idItem', item);
     render();
     flash(body, [item.idItem]);
   }

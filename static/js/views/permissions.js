@@ -3,8 +3,9 @@ import { ApiError, call } from '../api.js';
 import { flash, h, icon, replace, serialized, spinnerBlock } from '../dom.js';
 import { can } from '../session.js';
 import { S } from '../strings.js';
-import { confirmDialog, formDialog } from '../ui/dialog.js';
-import { button, dataTable, emptyState, pageHeader, rowActions } from '../ui/table.js';
+import { deleteDialog, dialogCall, formDialog } from '../ui/dialog.js';
+import { loadInto, putRow } from '../ui/records.js';
+import { actionsColumn, button, dataTable, deleteButton, emptyState, pageHeader, pendingState } from '../ui/table.js';
 
 export function permissionName(nameUri) {
   const match = /^(GET|POST|PUT|PATCH|DELETE)\s+(.*)$/i.exec(nameUri || '');
@@ -84,20 +85,18 @@ export function permissionsView(root) {
   replace(root, header, tabBar, byRoleCard, catalogCard);
 
   const reload = serialized(async (quiet = false) => {
-    try {
+    await loadInto(state, async () => {
       const [catalog, roles] = await Promise.all([
         call('GET', '/permission', { op: 'permissions:fetchAll', quiet }),
         call('GET', '/roles', { op: 'roles:fetchAll', quiet: true }),
       ]);
-      state.catalog = catalog.data;
-      state.roles = roles.data;
-      if (!state.roles.some((r) => r.idRole === state.roleId)) state.roleId = state.roles[0]?.idRole ?? null;
-      state.loaded = true;
-      state.failed = false;
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      state.failed = !state.loaded;
-    }
+      const kept = roles.data.some((r) => r.idRole === state.roleId);
+      return {
+        catalog: catalog.data,
+        roles: roles.data,
+        roleId: kept ? state.roleId : (roles.data[0]?.idRole ?? null),
+      };
+    });
     render();
     await loadGranted(true);
   });
@@ -137,8 +136,7 @@ export function permissionsView(root) {
   }
 
   function renderCatalog() {
-    if (!state.loaded)
-      return replace(catalogBody, state.failed ? emptyState({ title: S.requestFailed }) : spinnerBlock(S.loading));
+    if (!state.loaded) return replace(catalogBody, pendingState(state.failed));
     const columns = [
       { label: S.permission, className: 'col-main', render: (p) => permissionName(p.nameUri) },
       {
@@ -146,23 +144,9 @@ export function permissionsView(root) {
         className: 'col-note',
         render: (p) => h('span', { class: 'muted', text: p.description || S.none }),
       },
-      {
-        label: S.actions,
-        className: 'col-actions',
-        hidden: !can('DELETE', '/permission/:id'),
-        render: (p) =>
-          rowActions(
-            can('DELETE', '/permission/:id') &&
-              button('', {
-                icon: 'trash',
-                title: S.delete,
-                small: true,
-                kind: 'ghost-danger',
-                testid: 'delete',
-                onClick: () => remove(p),
-              }),
-          ),
-      },
+      actionsColumn(!can('DELETE', '/permission/:id'), (p) => [
+        can('DELETE', '/permission/:id') && deleteButton(() => remove(p)),
+      ]),
     ];
     replace(
       catalogBody,
@@ -241,35 +225,23 @@ export function permissionsView(root) {
       ],
       onSubmit: async (v) => {
         const body = { nameUri: v.nameUri, description: v.description.trim() || null };
-        const { data } = await call('POST', '/permission/register', {
-          body,
-          op: 'permissions:create',
-          alertErrors: false,
-        });
-        upsert(data);
+        upsert(await dialogCall('POST', '/permission/register', 'permissions:create', body));
       },
     });
   }
 
   function remove(permission) {
-    return confirmDialog({
+    return deleteDialog({
       title: S.deletePermissionTitle,
       message: S.deletePermissionConfirm(permission.nameUri),
-      confirmLabel: S.confirmDelete,
-      onConfirm: async () => {
-        await call('DELETE', `/permission/${permission.idPermission}`, {
-          op: 'permissions:delete',
-          alertErrors: false,
-        });
-        drop(permission.idPermission);
-      },
+      path: `/permission/${permission.idPermission}`,
+      op: 'permissions:delete',
+      onDeleted: () => drop(permission.idPermission),
     });
   }
 
   function upsert(permission) {
-    const index = state.catalog.findIndex((p) => p.idPermission === permission.idPermission);
-    if (index < 0) state.catalog.push(permission);
-    else state.catalog[index] = permission;
+    putRow(state.catalog, 'idPermission', permission);
     render();
     flash(catalogBody, [permission.idPermission]);
   }

@@ -1,10 +1,20 @@
 // Roles: list, create, edit, delete (a role still held by users answers 409, explained) — live.
-import { ApiError, call } from '../api.js';
-import { flash, h, replace, serialized, spinnerBlock } from '../dom.js';
+import { call } from '../api.js';
+import { flash, h, replace, serialized } from '../dom.js';
 import { can, session } from '../session.js';
 import { S } from '../strings.js';
-import { confirmDialog, formDialog } from '../ui/dialog.js';
-import { badge, button, dataTable, emptyState, pageHeader, rowActions } from '../ui/table.js';
+import { deleteDialog, dialogCall, formDialog } from '../ui/dialog.js';
+import { loadInto, putRow } from '../ui/records.js';
+import {
+  actionsColumn,
+  badge,
+  button,
+  dataTable,
+  deleteButton,
+  editButton,
+  pageHeader,
+  pendingState,
+} from '../ui/table.js';
 
 export function rolesView(root) {
   const state = { rows: [], loaded: false, failed: false };
@@ -13,23 +23,20 @@ export function rolesView(root) {
   replace(root, header, h('section', { class: 'card' }, body));
 
   const reload = serialized(async (highlight = [], quiet = false) => {
-    try {
-      const { data } = await call('GET', '/roles', { op: 'roles:fetchAll', quiet });
-      Object.assign(state, { rows: data, loaded: true, failed: false });
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      state.failed = !state.loaded;
-    }
+    await loadInto(state, async () => ({ rows: (await call('GET', '/roles', { op: 'roles:fetchAll', quiet })).data }));
     render();
     flash(body, highlight);
   });
 
   function upsert(role) {
-    const index = state.rows.findIndex((r) => r.idRole === role.idRole);
-    if (index < 0) state.rows.push(role);
-    else state.rows[index] = { ...state.rows[index], ...role };
+    putRow(state.rows, 'idRole', role);
     render();
     flash(body, [role.idRole]);
+  }
+
+  function drop(idRole) {
+    state.rows = state.rows.filter((r) => r.idRole !== idRole);
+    render();
   }
 
   function render() {
@@ -37,8 +44,7 @@ export function rolesView(root) {
       can('POST', '/roles') &&
       button(S.newRole, { icon: 'plus', kind: 'primary', onClick: openCreate, testid: 'new-role' });
     replace(header, pageHeader(S.roles, S.rolesSubtitle, [add]));
-    if (!state.loaded)
-      return replace(body, state.failed ? emptyState({ title: S.requestFailed }) : spinnerBlock(S.loading));
+    if (!state.loaded) return replace(body, pendingState(state.failed));
     const mine = session.user?.roleId;
     const columns = [
       {
@@ -51,25 +57,10 @@ export function rolesView(root) {
         label: S.description,
         render: (r) => h('span', { class: r.description ? '' : 'muted', text: r.description || S.none }),
       },
-      {
-        label: S.actions,
-        className: 'col-actions',
-        hidden: !can('PUT', '/roles/:idRole') && !can('DELETE', '/roles/:idRole'),
-        render: (r) =>
-          rowActions(
-            can('PUT', '/roles/:idRole') &&
-              button('', { icon: 'edit', title: S.edit, small: true, testid: 'edit', onClick: () => openEdit(r) }),
-            can('DELETE', '/roles/:idRole') &&
-              button('', {
-                icon: 'trash',
-                title: S.delete,
-                small: true,
-                kind: 'ghost-danger',
-                testid: 'delete',
-                onClick: () => remove(r),
-              }),
-          ),
-      },
+      actionsColumn(!can('PUT', '/roles/:idRole') && !can('DELETE', '/roles/:idRole'), (r) => [
+        can('PUT', '/roles/:idRole') && editButton(() => openEdit(r)),
+        can('DELETE', '/roles/:idRole') && deleteButton(() => remove(r)),
+      ]),
     ];
     replace(
       body,
@@ -95,8 +86,7 @@ export function rolesView(root) {
       fields,
       onSubmit: async (v) => {
         const body = { roleName: v.roleName, description: v.description.trim() || null };
-        const { data } = await call('POST', '/roles', { body, op: 'roles:create', alertErrors: false });
-        upsert(data);
+        upsert(await dialogCall('POST', '/roles', 'roles:create', body));
       },
     });
   }
@@ -108,23 +98,19 @@ export function rolesView(root) {
       initial: role,
       onSubmit: async (v) => {
         const body = { roleName: v.roleName, description: v.description.trim() || null };
-        const { data } = await call('PUT', `/roles/${role.idRole}`, { body, op: 'roles:update', alertErrors: false });
-        upsert(data);
+        upsert(await dialogCall('PUT', `/roles/${role.idRole}`, 'roles:update', body));
       },
     });
   }
 
   function remove(role) {
-    return confirmDialog({
+    return deleteDialog({
       title: S.deleteRoleTitle,
       message: S.deleteRoleConfirm(role.roleName),
-      confirmLabel: S.confirmDelete,
+      path: `/roles/${role.idRole}`,
+      op: 'roles:delete',
       hints: { 409: S.roleInUseHint },
-      onConfirm: async () => {
-        await call('DELETE', `/roles/${role.idRole}`, { op: 'roles:delete', alertErrors: false });
-        state.rows = state.rows.filter((r) => r.idRole !== role.idRole);
-        render();
-      },
+      onDeleted: () => drop(role.idRole),
     });
   }
 
@@ -138,10 +124,7 @@ export function rolesView(root) {
       if (own) return;
       const { operation, data } = change;
       if ((operation === 'roles:create' || operation === 'roles:update') && data?.idRole) upsert(data);
-      else if (operation === 'roles:delete' && data?.idRole) {
-        state.rows = state.rows.filter((r) => r.idRole !== data.idRole);
-        render();
-      }
+      else if (operation === 'roles:delete' && data?.idRole) drop(data.idRole);
     },
   };
 }

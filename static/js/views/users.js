@@ -1,10 +1,22 @@
 // Users: paged, searchable table; create, edit, enable/disable, reset password, delete — live.
-import { ApiError, call } from '../api.js';
-import { debounce, flash, formatDate, h, icon, replace, serialized, spinnerBlock } from '../dom.js';
+import { call } from '../api.js';
+import { debounce, flash, formatDate, h, icon, replace, serialized } from '../dom.js';
 import { can, session } from '../session.js';
 import { S } from '../strings.js';
-import { confirmDialog, formDialog, infoDialog } from '../ui/dialog.js';
-import { badge, button, dataTable, emptyState, pageHeader, rowActions } from '../ui/table.js';
+import { confirmDialog, deleteDialog, dialogCall, formDialog, infoDialog } from '../ui/dialog.js';
+import { loadInto } from '../ui/records.js';
+import {
+  actionsColumn,
+  badge,
+  button,
+  dataTable,
+  deleteButton,
+  editButton,
+  forbiddenState,
+  pageHeader,
+  pendingState,
+  rowButton,
+} from '../ui/table.js';
 
 const LIMIT = 20;
 
@@ -31,23 +43,20 @@ export function usersView(root) {
   const toolbar = h('div', { class: 'toolbar' }, h('label', { class: 'search' }, icon('search'), search));
   replace(root, header, h('section', { class: 'card' }, toolbar, body, pager));
 
+  const fetchPage = (quiet) =>
+    call('GET', '/users', { query: { page: state.page, limit: LIMIT, q: state.q }, op: 'users:fetchAll', quiet });
+
   const reload = serialized(async (highlight = [], quiet = false) => {
     if (!can('GET', '/users')) return render();
-    try {
-      const { data, meta } = await call('GET', '/users', {
-        query: { page: state.page, limit: LIMIT, q: state.q },
-        op: 'users:fetchAll',
-        quiet,
-      });
+    await loadInto(state, async () => {
+      let { data, meta } = await fetchPage(quiet);
       if (!data.length && state.page > 1 && meta.total > 0) {
+        // The page emptied under us: show the last one (not a reload(), which would wait for this very run).
         state.page = Math.max(1, Math.ceil(meta.total / LIMIT));
-        return reload(highlight, quiet);
+        ({ data, meta } = await fetchPage(quiet));
       }
-      Object.assign(state, { rows: data, total: meta.total, loaded: true, failed: false });
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      state.failed = !state.loaded;
-    }
+      return { rows: data, total: meta.total };
+    });
     render();
     flash(body, highlight);
   });
@@ -73,10 +82,9 @@ export function usersView(root) {
     toolbar.hidden = !can('GET', '/users');
     if (!can('GET', '/users')) {
       replace(pager);
-      return replace(body, emptyState({ icon: 'lock', title: S.forbiddenSection, hint: S.forbiddenSectionHint }));
+      return replace(body, forbiddenState());
     }
-    if (!state.loaded)
-      return replace(body, state.failed ? emptyState({ title: S.requestFailed }) : spinnerBlock(S.loading));
+    if (!state.loaded) return replace(body, pendingState(state.failed));
     const empty = state.q
       ? { icon: 'search', title: S.noMatches, hint: S.noMatchesHint(state.q) }
       : { icon: 'users', title: S.noUsers, hint: S.noUsersHint };
@@ -148,43 +156,18 @@ export function usersView(root) {
         className: 'col-date',
         render: (u) => h('span', { class: 'muted', text: formatDate(u.createdAt) }),
       },
-      {
-        label: S.actions,
-        className: 'col-actions',
-        hidden:
-          !['/users/:id', '/users/:id/state', '/users/:id/resetPassword'].some((p) => can('PUT', p)) &&
+      actionsColumn(
+        !['/users/:id', '/users/:id/state', '/users/:id/resetPassword'].some((p) => can('PUT', p)) &&
           !can('DELETE', '/users/:id'),
-        render: (u) =>
-          rowActions(
-            can('PUT', '/users/:id') &&
-              button('', { icon: 'edit', title: S.edit, small: true, testid: 'edit', onClick: () => openEdit(u) }),
-            can('PUT', '/users/:id/state') &&
-              button('', {
-                icon: 'power',
-                title: u.isActive ? S.disable : S.enable,
-                small: true,
-                testid: u.isActive ? 'disable' : 'enable',
-                onClick: () => toggle(u),
-              }),
-            can('PUT', '/users/:id/resetPassword') &&
-              button('', {
-                icon: 'reset',
-                title: S.resetPassword,
-                small: true,
-                testid: 'reset',
-                onClick: () => resetPassword(u),
-              }),
-            can('DELETE', '/users/:id') &&
-              button('', {
-                icon: 'trash',
-                title: S.delete,
-                small: true,
-                kind: 'ghost-danger',
-                testid: 'delete',
-                onClick: () => remove(u),
-              }),
-          ),
-      },
+        (u) => [
+          can('PUT', '/users/:id') && editButton(() => openEdit(u)),
+          can('PUT', '/users/:id/state') &&
+            rowButton('power', u.isActive ? S.disable : S.enable, u.isActive ? 'disable' : 'enable', () => toggle(u)),
+          can('PUT', '/users/:id/resetPassword') &&
+            rowButton('reset', S.resetPassword, 'reset', () => resetPassword(u)),
+          can('DELETE', '/users/:id') && deleteButton(() => remove(u)),
+        ],
+      ),
     ];
   }
 
@@ -219,8 +202,8 @@ export function usersView(root) {
       fields: userFields(options, true),
       onSubmit: async (v) => {
         const body = { full_name: v.full_name, email: v.email, password: v.password, roleId: Number(v.roleId) };
-        const { data } = await call('POST', '/users', { body, op: 'users:create', alertErrors: false });
-        await reload([data.idUser]);
+        const created = await dialogCall('POST', '/users', 'users:create', body);
+        await reload([created.idUser]);
       },
     });
   }
@@ -235,8 +218,7 @@ export function usersView(root) {
       onSubmit: async (v) => {
         const body = { full_name: v.full_name, email: v.email, roleId: Number(v.roleId) };
         if (v.password) body.password = v.password;
-        const { data } = await call('PUT', `/users/${user.idUser}`, { body, op: 'users:update', alertErrors: false });
-        patch(data);
+        patch(await dialogCall('PUT', `/users/${user.idUser}`, 'users:update', body));
       },
     });
   }
@@ -268,11 +250,8 @@ export function usersView(root) {
       confirmLabel: S.resetConfirmButton,
       danger: false,
       onConfirm: async () => {
-        const { data } = await call('PUT', `/users/${user.idUser}/resetPassword`, {
-          op: 'users:resetPassword',
-          alertErrors: false,
-        });
-        temporary = data.temporaryPassword;
+        const path = `/users/${user.idUser}/resetPassword`;
+        temporary = (await dialogCall('PUT', path, 'users:resetPassword')).temporaryPassword;
       },
     });
     if (!temporary) return;
@@ -281,12 +260,12 @@ export function usersView(root) {
   }
 
   async function remove(user) {
-    await confirmDialog({
+    await deleteDialog({
       title: S.deleteUserTitle,
       message: S.deleteUserConfirm(user.full_name),
-      confirmLabel: S.confirmDelete,
-      onConfirm: async () => {
-        await call('DELETE', `/users/${user.idUser}`, { op: 'users:delete', alertErrors: false });
+      path: `/users/${user.idUser}`,
+      op: 'users:delete',
+      onDeleted: () => {
         state.rows = state.rows.filter((row) => row.idUser !== user.idUser);
         state.total -= 1;
         render();
