@@ -72,13 +72,13 @@ def given(instance):
 def _check_string(name, rule, value, limits):
     if not isinstance(value, str):
         return None, msg.FIELD_TYPE.format(field=name, type="string")
+    if rule.max_len is not None and len(value) > rule.max_len:  # what was sent, as the OpenAPI maxLength says
+        return None, msg.FIELD_MAX_LENGTH.format(field=name, n=rule.max_len)
     if rule.strip:
         value = value.strip()
     min_len = limits[rule.min_len] if isinstance(rule.min_len, str) else rule.min_len
-    if min_len is not None and len(value) < min_len:
+    if min_len is not None and len(value) < min_len:  # what is kept: blanks are not content
         return None, msg.FIELD_MIN_LENGTH.format(field=name, n=min_len)
-    if rule.max_len is not None and len(value) > rule.max_len:
-        return None, msg.FIELD_MAX_LENGTH.format(field=name, n=rule.max_len)
     if rule.pattern is not None and not rule.pattern.match(value):
         return None, msg.FIELD_FORMAT.format(field=name)
     if "\x00" in value:

@@ -21,7 +21,8 @@ import jwt
 import pytest
 import socketio
 
-from tests.processes import SEAM, Process, free_port, run_seam, seam_env
+from bench.seam_process import SEAM, Process, free_port, seam_env
+from tests.processes import run_seam
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -686,6 +687,7 @@ def test_operation_progress_and_data_changed(server):
                 )  # fmt: skip
                 assert code == 201 and headers["X-Operation-ID"] == op_id
                 await tab2.wait(lambda s: s.of("data:changed"))
+                await tab1.wait(lambda s: s.of("data:changed"))  # sent to every tab, the initiator's included
                 await tab1.wait(lambda s: [p["status"] for p in s.of("operation:progress")][-1:] == ["success"])
                 progress = tab1.of("operation:progress")
                 statuses = [p["status"] for p in progress]

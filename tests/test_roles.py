@@ -35,6 +35,9 @@ async def test_create_validation(api):
         ({}, "'roleName' es requerido"),
         ({"roleName": "x"}, "'roleName' debe tener al menos 2 caracteres"),
         ({"roleName": "x" * 51}, "'roleName' no debe exceder 50 caracteres"),
+        # limits count what was sent (the OpenAPI maxLength), the minimum counts what is kept after trimming
+        ({"roleName": "x" * 50 + "\u00a0"}, "'roleName' no debe exceder 50 caracteres"),
+        ({"roleName": " x "}, "'roleName' debe tener al menos 2 caracteres"),
         ({"roleName": 42}, "'roleName' debe ser de tipo string"),
         ({"roleName": "ok", "description": 5}, "'description' debe ser de tipo string"),
         ({"roleName": "ok", "description": "d" * 256}, "'description' no debe exceder 255 caracteres"),
