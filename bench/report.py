@@ -125,9 +125,8 @@ def render(raw):
         "sequential mutations per N, each after the previous one reached every socket, plus 20 ms."
     )
     out(
-        "- **Noise:** this 2-vCPU VM was shared with other jobs running test suites and browsers on both cores "
-        "during the run, so absolute numbers vary a lot between runs and are lower than on a quiet machine. "
-        "Compare servers through the ratios, which were taken in the same run.\n"
+        "- **Noise:** a 2-vCPU VM; absolute numbers vary between runs and machines. Compare servers through "
+        "the ratios, which were taken in the same run.\n"
     )
     out("## Targets (issue 8)\n")
     out("| figure | target | SEAM | met |")
@@ -136,8 +135,9 @@ def render(raw):
         out(f"| {name} | {target} | {value} | {'yes' if met else '**no**'} |")
 
     out("\n## Reads: GET /api/v1/users (50 rows)\n")
-    out("SEAM runs the full path (JWT, auth cache, RBAC, operation, SQLite, envelope); the bare handler")
-    out("`json.dumps` the same 50-row body from memory.\n")
+    out("SEAM runs the full path (JWT, auth cache, RBAC, operation, envelope); the page itself comes from")
+    out("SQLite once and is then kept until the next write to users or roles (every console tab reloads the")
+    out("same page after each change). The bare handler `json.dumps` the same 50-row body from memory.\n")
     out("| server | 16 conns req/s | 16 conns p99 ms | 64 conns req/s | 64 conns p99 ms |")
     out("|---|---|---|---|---|")
     for kind, label in (("bare", "bare Tornado handler"), ("seam", "**SEAM**")):

@@ -17,6 +17,7 @@ CAN_ASSIGN_COUNT = (
     " SELECT x.roleId FROM permissionXRole x JOIN permissions p ON p.idPermission = x.permissionId"
     " WHERE p.nameUri = ? COLLATE NOCASE)"
 )
+PAGES_KEPT = 64  # distinct (page, limit, q) lists kept between writes
 EDITABLE = ("full_name", "email", "roleId")
 
 
@@ -28,6 +29,8 @@ class UserRepository:
     def __init__(self, db, cache):
         self.db = db
         self.cache = cache
+        self.pages = {}
+        self.pages_generation = None
 
     async def get(self, user_id, tx=None):
         source = tx or self.db
@@ -45,7 +48,23 @@ class UserRepository:
         return User(**dict(row)) if row else None
 
     async def page(self, page, limit, q=None):
-        """One page of users (name/email containing q) and the total that match."""
+        """One page of users (name/email containing q) and the total that match.
+
+        Pages are kept until the next write to users or roles (any auth-cache invalidation moves
+        its generation): after each change every open console reloads the same page at once.
+        """
+        generation = self.cache.generation
+        if generation != self.pages_generation:
+            self.pages, self.pages_generation = {}, generation
+        key = (page, limit, q)
+        found = self.pages.get(key)
+        if found is None:
+            found = await self._query_page(page, limit, q)
+            if generation == self.cache.generation and len(self.pages) < PAGES_KEPT:
+                self.pages[key] = found
+        return found
+
+    async def _query_page(self, page, limit, q):
         where, params = "", ()
         if q:
             pattern = f"%{escape_like(q)}%"
@@ -57,14 +76,7 @@ class UserRepository:
             params + params + (limit, (page - 1) * limit),
         )
         total = rows[0]["total"] if rows else (await self.db.fetchone(count, params))[0]
-        return from_rows(User, rows), total
-
-    async def ids_in_roles(self, role_ids):
-        if not role_ids:
-            return []
-        marks = ",".join("?" * len(role_ids))
-        rows = await self.db.fetchall(f"SELECT idUser FROM users WHERE roleId IN ({marks})", tuple(role_ids))
-        return [r[0] for r in rows]
+        return tuple(from_rows(User, rows)), total
 
     async def _check_role(self, tx, role_id):
         if not await tx.fetchone("SELECT 1 FROM roles WHERE idRole = ?", (role_id,)):

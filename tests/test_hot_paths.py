@@ -40,6 +40,33 @@ async def test_user_pages_report_the_total_also_past_the_last_page(api):
     assert [u["email"] for u in found.data] == ["page1@seam.test"] and found.body["meta"]["total"] == 1
 
 
+async def test_a_kept_user_page_never_outlives_a_write(api, services, tmp_path):
+    """Each write that shows in the list is seen by the very next read of the same page."""
+    token = await api.login()
+    user_id = await api.create_user(token, "kept@seam.test", 2)
+
+    async def listed():
+        page = await api.fetch("GET", "/users?limit=10", token=token)
+        return {u["email"]: u for u in page.data}, page.body["meta"]["total"]
+
+    assert (await listed())[1] == 2
+    assert (await listed())[1] == 2  # served from the kept page
+    await api.fetch("PUT", f"/users/{user_id}", json={"full_name": "Renamed"}, token=token)
+    assert (await listed())[0]["kept@seam.test"]["full_name"] == "Renamed"
+    await api.fetch("PUT", f"/users/{user_id}/state", json={"isActive": 0}, token=token)
+    assert (await listed())[0]["kept@seam.test"]["isActive"] == 0
+    await api.fetch("PUT", "/roles/2", json={"roleName": "staff"}, token=token)
+    assert (await listed())[0]["kept@seam.test"]["roleName"] == "staff"
+    await api.create_user(token, "new@seam.test", 2)
+    assert (await listed())[1] == 3
+    await api.fetch("DELETE", f"/users/{user_id}", token=token)
+    assert "kept@seam.test" not in (await listed())[0]
+    with sqlite3.connect(services.config["db_path"]) as other_process:  # e.g. a maintenance subcommand
+        other_process.execute("UPDATE users SET full_name = 'Outside' WHERE email = 'new@seam.test'")
+    await services._check_external_changes()  # what the server's once-a-second poll runs
+    assert (await listed())[0]["new@seam.test"]["full_name"] == "Outside"
+
+
 def test_rows_must_start_with_the_model_fields_in_order():
     conn = sqlite3.connect(":memory:")
     conn.row_factory = sqlite3.Row
