@@ -16,7 +16,7 @@ import tornado.web
 import messages as msg
 from handlers import schema
 from handlers.operations import Operation, operation_id_from
-from handlers.responses import describe_error, envelope, set_security_headers
+from handlers.responses import envelope, prepare_error, set_security_headers
 from store.errors import AppError, Forbidden, Unauthorized, ValidationError
 
 log = logging.getLogger("seam.api")
@@ -240,15 +240,11 @@ class ApiHandler(tornado.web.RequestHandler):
         self.finish(envelope(True, message, data, meta))
 
     def write_error(self, status_code, **kwargs):
-        error = kwargs.get("exc_info", (None, None, None))[1]
-        status, message, headers = describe_error(error, status_code, self.request)
         self.set_header("X-Operation-ID", getattr(self, "operation_id", ""))
-        for name, value in headers.items():
-            self.set_header(name, value)
-        self.set_status(status)
+        message, body = prepare_error(self, status_code, kwargs)
         if getattr(self, "op", None) is not None:
-            self.op.error(message)
-        self.finish(envelope(False, message))
+            self.op.error(message)  # before finish(): on_finish would otherwise close it as an internal error
+        self.finish(body)
 
     def log_exception(self, typ, value, tb):
         if isinstance(value, (AppError, tornado.web.HTTPError, sqlite3.IntegrityError)):

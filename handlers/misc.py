@@ -6,7 +6,7 @@ import sys
 import tornado.web
 
 import messages as msg
-from handlers.responses import describe_error, envelope, set_security_headers
+from handlers.responses import envelope, prepare_error, set_security_headers
 
 CONSOLE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -23,17 +23,7 @@ class JsonHandler(tornado.web.RequestHandler):
         self.set_header("Cache-Control", "no-store")
 
     def write_error(self, status_code, **kwargs):
-        write_json_error(self, status_code, kwargs)
-
-
-def write_json_error(handler, status_code, kwargs):
-    error = kwargs.get("exc_info", (None, None, None))[1]
-    status, message, headers = describe_error(error, status_code, handler.request)
-    for name, value in headers.items():
-        handler.set_header(name, value)
-    handler.set_header("Content-Type", "application/json; charset=UTF-8")
-    handler.set_status(status)
-    handler.finish(envelope(False, message))
+        self.finish(prepare_error(self, status_code, kwargs)[1])
 
 
 class HealthHandler(JsonHandler):
@@ -59,7 +49,7 @@ class ConsoleHandler(tornado.web.StaticFileHandler):
         self.set_header("Content-Security-Policy", CONSOLE_CSP)
 
     def write_error(self, status_code, **kwargs):
-        write_json_error(self, status_code, kwargs)
+        self.finish(prepare_error(self, status_code, kwargs)[1])
 
 
 def static_root(configured):

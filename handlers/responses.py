@@ -11,8 +11,7 @@ from store.errors import AppError
 
 log = logging.getLogger("seam.api")
 
-HTTP_MESSAGES = {
-    400: msg.BAD_REQUEST,
+HTTP_MESSAGES = {  # Tornado's own errors; any other 4xx says BAD_REQUEST
     403: msg.FORBIDDEN,
     413: msg.BODY_TOO_LARGE,
 }
@@ -58,3 +57,14 @@ def describe_error(error, status_code, request):
         if status < 500:
             return status, HTTP_MESSAGES.get(status, msg.BAD_REQUEST), {}
     return 500, msg.INTERNAL_ERROR, {}
+
+
+def prepare_error(handler, status_code, kwargs):
+    """For RequestHandler.write_error: set the exception's status and headers; (message, envelope) to finish with."""
+    error = kwargs.get("exc_info", (None, None, None))[1]
+    status, message, headers = describe_error(error, status_code, handler.request)
+    for name, value in headers.items():
+        handler.set_header(name, value)
+    handler.set_header("Content-Type", "application/json; charset=UTF-8")
+    handler.set_status(status)
+    return message, envelope(False, message)
