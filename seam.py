@@ -114,11 +114,12 @@ def load_config(argv, environ):
             value = environ.get(f"SEAM_{setting.name.upper()}")
             if value is not None:
                 parse_setting(parser, f"--{setting.name}={value}")
-        for flag in argv[1:]:
-            if not flag.startswith("-") or flag == "--":
+        rest = []
+        for index, flag in enumerate(argv[1:], start=1):  # flags end at the command (or a bare --)
+            if flag == "--" or not flag.startswith("-"):
+                rest = argv[index + (flag == "--") :]
                 break
             parse_setting(parser, flag)
-        rest = parser.parse_command_line(argv, final=True)
     except tornado.options.Error as error:
         raise ConfigError(f"invalid setting: {error}") from None
     except SyntaxError as error:
