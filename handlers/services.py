@@ -3,9 +3,11 @@
 import asyncio
 import logging
 import secrets
+import sqlite3
 
 import tornado.ioloop
 
+from handlers.config import ConfigError
 from handlers.cors import Cors
 from handlers.realtime import RealtimeHub
 from handlers.security import Authenticator, LoginThrottle, Passwords, Tokens, parse_duration, temporary_password
@@ -65,7 +67,22 @@ class Services:
         self.data_version = None
 
     async def start(self, admin_password=None):
-        """Open and migrate the database, seed on first start, load the JWT secret."""
+        """Open and migrate the database, seed on first start, load the JWT secret.
+
+        A database SEAM cannot use is a one-line start-up error, with its connections closed (their
+        threads would otherwise keep the process alive after the error)."""
+        try:
+            await self._open(admin_password)
+        except BaseException as error:
+            await self.db.close()
+            if isinstance(error, sqlite3.Error):
+                raise ConfigError(f"cannot use database {self.config['db_path']!r}: {error}") from None
+            raise
+        self.watcher = tornado.ioloop.PeriodicCallback(self._check_external_changes, EXTERNAL_CHECK_MS)
+        self.watcher.start()
+        return self
+
+    async def _open(self, admin_password):
         await self.db.open()
         if not await seed.is_seeded(self.db):
             password = admin_password or temporary_password()
@@ -78,9 +95,6 @@ class Services:
         self.tokens = Tokens(await self._jwt_secret(), self.config["jwt_expires"])
         self.auth.tokens = self.tokens
         self.data_version = await self.db.data_version()
-        self.watcher = tornado.ioloop.PeriodicCallback(self._check_external_changes, EXTERNAL_CHECK_MS)
-        self.watcher.start()
-        return self
 
     async def _jwt_secret(self):
         if self.config["jwt_secret"]:

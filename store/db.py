@@ -77,10 +77,14 @@ class Database(Queries):
 
     async def _connect(self):
         conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        await conn.create_function("fold", 1, fold, deterministic=True)
-        for pragma in PRAGMAS:
-            await conn.execute(pragma)
+        try:
+            conn.row_factory = sqlite3.Row
+            await conn.create_function("fold", 1, fold, deterministic=True)
+            for pragma in PRAGMAS:
+                await conn.execute(pragma)
+        except BaseException:
+            await conn.close()  # e.g. not a database: its thread must not outlive the error
+            raise
         return conn
 
     async def close(self):

@@ -100,6 +100,20 @@ def test_invalid_config_stops_start_up_with_one_line(tmp_path, settings, name):
     assert not (tmp_path / "seam.db").exists()
 
 
+@pytest.mark.parametrize("kind", ["not a database", "missing directory"])
+def test_unusable_database_stops_start_up_with_one_line(tmp_path, kind):
+    """A corrupt file or an impossible path: one line naming it and a non-zero exit, not a traceback
+    (regression: the traceback came, then the process hung on the open database's thread)."""
+    path = tmp_path / ("seam.db" if kind == "not a database" else "missing/seam.db")
+    if kind == "not a database":
+        path.write_bytes(b"this is no sqlite file" * 300)
+    result = run_seam(cwd=tmp_path, env=seam_env(db_path=str(path)), timeout=30)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"seam: cannot use database {str(path)!r}: "), result.stderr
+    assert "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize(
     "environ, argv, name",
     [
