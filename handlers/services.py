@@ -92,6 +92,7 @@ class Services:
                 self.admin_password = password
         else:
             await seed.add_missing_permissions(self.db, await self.permissions.missing_from(self.catalog))
+        await self.changes.keep_window()
         self.tokens = Tokens(await self._jwt_secret(), self.config["jwt_expires"])
         self.auth.tokens = self.tokens
         self.data_version = await self.db.data_version()

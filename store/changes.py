@@ -41,10 +41,25 @@ class ChangeRepository:
         self.db = db
         self.retention = retention
 
+    async def keep_window(self):
+        """Prune past the retention window inside each change's own INSERT statement (a TEMP trigger on the
+        writer connection, so the configured window is never stored), and prune once now for a smaller one."""
+        window = int(self.retention)
+        async with self.db.transaction() as tx:
+            await tx.execute("DROP TRIGGER IF EXISTS temp.changes_retention")
+            await tx.execute(
+                "CREATE TEMP TRIGGER changes_retention AFTER INSERT ON main.changes"
+                f" BEGIN DELETE FROM changes WHERE seq <= NEW.seq - {window}; END"
+            )
+            await tx.execute(
+                "DELETE FROM changes WHERE seq <= (SELECT seq FROM sqlite_sequence WHERE name = 'changes') - ?",
+                (window,),
+            )
+
     async def record(
         self, tx, *, operation, operation_id, actor_id, initiator, message, data, before=None, after=None, subject=None
     ):
-        """Write the change row inside the mutation's transaction and prune past the retention window."""
+        """Write the change row inside the mutation's transaction (its trigger prunes the window)."""
         at = utc_now()
         audience = audience_of(operation)
         seq = await tx.insert(
@@ -63,7 +78,6 @@ class ChangeRepository:
                 subject,
             ),
         )
-        await tx.execute("DELETE FROM changes WHERE seq <= ?", (seq - self.retention,))
         return Change(
             seq, at, operation, operation_id, actor_id, initiator, message, data, before, after, audience, subject
         )

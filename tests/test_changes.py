@@ -12,6 +12,8 @@ import pytest
 import tornado.httpclient
 
 import messages as msg
+from handlers import permission_catalog
+from handlers.services import Services
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, Api, EventRecorder, assert_error
 from tests.realtime_support import barrier, changes, no_secrets
 
@@ -352,3 +354,49 @@ async def test_sigkill_mid_stream_keeps_every_acknowledged_mutation_and_never_re
             if process.poll() is None:
                 process.kill()
                 process.wait(10)
+
+
+async def test_a_smaller_window_at_restart_prunes_at_start_and_a_rollback_prunes_nothing(config):
+    """The window is kept by the INSERT itself (a trigger): a rolled-back change deletes nothing either."""
+
+    def kept():
+        with sqlite3.connect(f"file:{config['db_path']}?mode=ro", uri=True) as db:
+            return [row[0] for row in db.execute("SELECT seq FROM changes ORDER BY seq")]
+
+    async def record(services, n):
+        async with services.db.transaction() as tx:
+            await services.changes.record(
+                tx,
+                operation="roles:create",
+                operation_id=f"op-{n}",
+                actor_id=None,
+                initiator=None,
+                message="m",
+                data={},
+            )
+
+    services = await Services(config, permission_catalog()).start()
+    for n in range(6):
+        await record(services, n)
+    await services.stop()
+    assert kept() == [1, 2, 3, 4, 5, 6]
+    services = await Services({**config, "change_retention": 3}, permission_catalog()).start()
+    try:
+        assert kept() == [4, 5, 6]
+        with pytest.raises(RuntimeError):
+            async with services.db.transaction() as tx:
+                await services.changes.record(
+                    tx,
+                    operation="roles:create",
+                    operation_id="undone",
+                    actor_id=None,
+                    initiator=None,
+                    message="m",
+                    data={},
+                )
+                raise RuntimeError("the mutation failed after its change row")
+        assert kept() == [4, 5, 6]
+        await record(services, 7)
+        assert kept() == [5, 6, 7]  # a rolled-back seq was never announced, so it is free
+    finally:
+        await services.stop()
