@@ -66,14 +66,16 @@ class UserHandler(ApiHandler):
         fields = self.fields_to_update()
         password = fields.pop("password", None)
         self.processing(msg.OP_CHECKING)
-        await services.users.require(user_id)
         digest = None
         if password is not None:
+            await services.users.require(user_id)  # no bcrypt work for a user that does not exist
             self.processing(msg.OP_HASHING)
             digest = await services.passwords.hash(password)
-        self.processing(msg.OP_SAVING)
+            self.processing(msg.OP_SAVING)
         async with services.db.transaction() as tx:
             before = await services.users.require(user_id, tx)
+            if digest is None:
+                self.processing(msg.OP_SAVING)
             after = await services.users.update(tx, user_id, fields, digest)
             await self.record(
                 tx, msg.USER_UPDATED, after.public(), before=before.public(), after=after.public(), subject=user_id
