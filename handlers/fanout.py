@@ -88,7 +88,7 @@ class FanoutManager(socketio.AsyncManager):
 
     def __init__(self):
         super().__init__()
-        self.connections = weakref.WeakKeyDictionary()  # engineio socket -> Tornado WebSocketHandler
+        self.connections = {}  # engineio socket -> Tornado WebSocketHandler, while its websocket is open
 
     def set_server(self, server):
         """Wrap this server's engineio websocket driver: learn each websocket's Tornado handler, and when
@@ -140,12 +140,12 @@ class FanoutManager(socketio.AsyncManager):
             frame = websocket_frame(shared[0].encode())
         skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
         eio = self.server.eio
-        now, timeout = time.time(), eio.ping_timeout
+        sockets, now, timeout = eio.sockets, time.time(), eio.ping_timeout
         late = []
         for sid, eio_sid in self.get_participants(namespace, room):
             if sid in skip:
                 continue
-            socket = eio.sockets.get(eio_sid)
+            socket = sockets.get(eio_sid)
             if socket is None or socket.closed:
                 continue
             packets = shared or self._packets(namespace, args, self._generate_ack_id(sid, callback))
@@ -171,19 +171,22 @@ class FanoutManager(socketio.AsyncManager):
             await self.server._send_eio_packet(eio_sid, pkt)
 
     def _write_direct(self, socket, frame):
-        """Write the frame now if nothing can be ahead of it for this socket; False → queue it instead."""
+        """Write the frame now if nothing can be ahead of it for this socket; False → queue it instead.
+
+        Runs once per recipient per broadcast, so it reads attributes directly and allocates nothing.
+        """
         if not socket.upgraded or socket.upgrading or socket.closing:
             return False
         queue = socket.queue
-        if queue._queue or not any(not getter.done() for getter in queue._getters):
+        if queue._queue or not writer_parked(queue._getters):
             return False
         handler = self.connections.get(socket)
-        conn = handler.ws_connection if handler is not None else None
-        if conn is None or conn.is_closing() or conn._compressor is not None:
+        conn = None if handler is None else handler.ws_connection
+        if conn is None or conn._compressor is not None or conn.is_closing():
             return False
         stream = conn.stream
         try:
-            if self.plain_send and type(stream) is IOStream and not stream._write_buffer:
+            if self.plain_send and not stream._write_buffer and type(stream) is IOStream:
                 sent = stream.socket.send(frame)  # d3: nothing buffered, so the kernel gets it in order
                 if sent < len(frame):
                     stream.write(frame[sent:])
@@ -194,3 +197,11 @@ class FanoutManager(socketio.AsyncManager):
         except (StreamClosedError, OSError):
             return False
         return True
+
+
+def writer_parked(getters):
+    """True when the socket's writer task waits in queue.get() (a getter future still pending)."""
+    for getter in getters:
+        if not getter.done():
+            return True
+    return False
