@@ -69,6 +69,7 @@ class Swarm:
         self.all_connected = asyncio.Event()
         self.counts = []
         self.last_at = []
+        self.first_at = []
         self.complete = {}
         self.errors = []
 
@@ -76,6 +77,7 @@ class Swarm:
         while len(self.counts) <= ordinal:
             self.counts.append(0)
             self.last_at.append(None)
+            self.first_at.append(time.perf_counter())
         self.counts[ordinal] += 1
         if self.counts[ordinal] == self.n:
             self.last_at[ordinal] = time.perf_counter()
@@ -210,7 +212,7 @@ def order_report(swarm, broadcasts):
 async def fanout(args):
     swarm = await connect_swarm(args.url, args.n, args.token)
     headers = {"Authorization": f"Bearer {args.writer_token or args.token}", "Content-Type": "application/json"}
-    lasts, responses = [], []
+    lasts, firsts, responses = [], [], []
     async with aiohttp.ClientSession(headers=headers) as http:
         await asyncio.sleep(0.5)
         cpu_before = server_cpu_seconds(args.pid)
@@ -226,6 +228,7 @@ async def fanout(args):
                 async with asyncio.timeout(5):
                     await swarm.wait_complete(j)
                 lasts.append(swarm.last_at[j] - started)
+                firsts.append(swarm.first_at[j] - started)
             except TimeoutError:
                 swarm.complete.pop(j, None)
             await asyncio.sleep(0.02)
@@ -244,6 +247,11 @@ async def fanout(args):
         "http_p50": 1000 * statistics.median(responses),
         "cpu_ms_per_broadcast": 1000 * cpu / args.count,
         **order_report(swarm, args.count),
+        "raw_ms": {
+            "last": [round(1000 * x, 2) for x in lasts],
+            "first": [round(1000 * x, 2) for x in firsts],
+            "http": [round(1000 * x, 2) for x in responses],
+        },
     }
 
 

@@ -13,7 +13,8 @@ NAMES = {
     "seam-stock": "SEAM with python-socketio's own AsyncManager",
     "seam-queued": "SEAM, FanoutManager queued path only (b)",
     "seam-d2": "SEAM, direct frame via IOStream.write (d2)",
-    "seam": "**SEAM as shipped** (d3: socket.send when idle)",
+    "seam-asyncio": "SEAM as shipped but on asyncio's event loop, not uvloop",
+    "seam": "**SEAM as shipped** (d3: socket.send when idle; uvloop)",
 }
 
 
@@ -174,6 +175,7 @@ def render(raw):
         ("seam-stock", "SEAM with stock manager ÷ SEAM"),
         ("seam-queued", "SEAM queued path (b) ÷ SEAM"),
         ("seam-d2", "SEAM d2 ÷ SEAM (d3)"),
+        ("seam-asyncio", "SEAM on asyncio's loop ÷ SEAM on uvloop"),
         ("floor", "floor ÷ SEAM"),
     ):
         if other not in kinds:

@@ -32,13 +32,8 @@ ADMIN_EMAIL, ADMIN_PASSWORD = "admin@seam.bench", "bench-admin-pass"
 WRITER_EMAIL = "writer@seam.bench"
 USERS = 50
 SOCKET_SERVERS = [
-    ("floor", "floor: one send() per socket, not Socket.IO"),
-    ("stock-untuned", "stock python-socketio emit, GC untouched"),
-    ("stock-tuned", "stock python-socketio emit, GC tuned"),
-    ("seam-stock", "SEAM with python-socketio's AsyncManager"),
-    ("seam-queued", "SEAM, FanoutManager queued path only (b)"),
-    ("seam-d2", "SEAM, direct frame via IOStream.write (d2)"),
-    ("seam", "SEAM as shipped (d3: socket.send when idle)"),
+    *("floor", "stock-untuned", "stock-tuned"),  # baselines.py
+    *("seam-stock", "seam-queued", "seam-d2", "seam-asyncio", "seam"),  # seam_variant.py
 ]
 
 
@@ -177,7 +172,7 @@ def one_run(workdir, ids, args):
                 result["startup"] = server.started
         finally:
             server.stop()
-    for kind, _ in SOCKET_SERVERS:
+    for kind in SOCKET_SERVERS:  # named in report.NAMES
         server = Server(kind, workdir)
         try:
             admin, writer = tokens(server.url) if kind.startswith("seam") else ("bench", "bench")
