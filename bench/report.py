@@ -33,6 +33,11 @@ def median(values):
     return statistics.median(values)
 
 
+def fan_target(name, limit, values):
+    """A row of the targets table for an upper bound: (figure, target, median [min–max], met)."""
+    return (name, f"≤ {limit}", spread(values), median(values) <= limit)
+
+
 def render(raw):
     runs, m = raw["runs"], raw["machine"]
     lines = []
@@ -60,36 +65,11 @@ def render(raw):
         ("reads: SEAM req/s ÷ bare Tornado, 16 conns", "≥ 0.60", spread(read16, 2), median(read16) >= 0.6),
         ("reads: SEAM req/s ÷ bare Tornado, 64 conns", "≥ 0.60", spread(read64, 2), median(read64) >= 0.6),
         ("reads: SEAM p99 ÷ bare p99, 64 conns", "≤ 2", spread(p99x64, 2), median(p99x64) <= 2),
-        (
-            "fan-out N=1000, last socket p50 (ms)",
-            "≤ 30",
-            spread(fan("seam", 1000, "p50")),
-            median(fan("seam", 1000, "p50")) <= 30,
-        ),
-        (
-            "fan-out N=1000, last socket p99 (ms)",
-            "≤ 45",
-            spread(fan("seam", 1000, "p99")),
-            median(fan("seam", 1000, "p99")) <= 45,
-        ),
-        (
-            "fan-out N=100, last socket p50 (ms)",
-            "≤ 8",
-            spread(fan("seam", 100, "p50")),
-            median(fan("seam", 100, "p50")) <= 8,
-        ),
-        (
-            "fan-out N=100, last socket p99 (ms)",
-            "≤ 12",
-            spread(fan("seam", 100, "p99")),
-            median(fan("seam", 100, "p99")) <= 12,
-        ),
-        (
-            "server CPU per 1000-socket broadcast (ms)",
-            "≤ 25",
-            spread(fan("seam", 1000, "cpu_ms_per_broadcast")),
-            median(fan("seam", 1000, "cpu_ms_per_broadcast")) <= 25,
-        ),
+        fan_target("fan-out N=1000, last socket p50 (ms)", 30, fan("seam", 1000, "p50")),
+        fan_target("fan-out N=1000, last socket p99 (ms)", 45, fan("seam", 1000, "p99")),
+        fan_target("fan-out N=100, last socket p50 (ms)", 8, fan("seam", 100, "p50")),
+        fan_target("fan-out N=100, last socket p99 (ms)", 12, fan("seam", 100, "p99")),
+        fan_target("server CPU per 1000-socket broadcast (ms)", 25, fan("seam", 1000, "cpu_ms_per_broadcast")),
         ("lost + duplicated + out-of-order frames", "0", str(sum(order)), sum(order) == 0),
         (
             "cheap authenticated GET p99 while 8 logins run (ms)",
@@ -205,13 +185,18 @@ def render(raw):
     out(f"| logins completed during the probe | {spread([r['logins']['logins'] for r in runs], 0)} |")
     out(f"| start-up to /healthz 200, existing database (s) | {spread([r['startup'] for r in runs], 2)} |")
 
-    floor99 = fan("floor", 1000, "p99")
     out("\n## Notes\n")
     out(
-        f"- The load client's own floor (the `floor` row) read p99 {spread(floor99)} ms at N=1000 in these runs, "
-        "above the 45 ms p99 target: on this shared machine the tail is set by scheduling noise, not by the "
-        "server. The floor's own p50 was above SEAM's in some runs, so even p50 comparisons are noise-bound "
-        "there; server CPU per broadcast is the steadier figure."
+        f"- The load client's own floor (the `floor` row) read p99 {spread(fan('floor', 100, 'p99'))} ms at N=100 "
+        f"and {spread(fan('floor', 1000, 'p99'))} ms at N=1000 in these runs. "
+        "A p99 over 100 broadcasts is the second-slowest one: on this shared VM, bursts of ~100 ms in which "
+        "both cores slow down (the floor, which does no Socket.IO and no database work, gets them too) decide "
+        "it. `results.json` keeps every broadcast's timings (`raw_ms`: last and first socket, HTTP response); "
+        "server CPU per broadcast and the ratios are the steadier figures."
+    )
+    out(
+        "- SEAM runs on uvloop (`seam.run_on_loop`); the baselines run on asyncio's own loop, as the issue's "
+        "reference figures were taken. The `seam-asyncio` row is SEAM as shipped on asyncio's loop."
     )
     out(
         "- SEAM's mutation includes a durable SQLite commit (WAL, `synchronous=FULL`, one fsync) before the "
