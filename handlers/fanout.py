@@ -122,6 +122,12 @@ class FanoutManager(socketio.AsyncManager):
         eio.start_background_task = start_tracked_task
         eio._async = {**eio._async, "websocket": TrackedWebSocket}
 
+    def close_websocket(self, socket, code):
+        """Close the websocket connection under an engineio socket, if it has one."""
+        handler = self.connections.get(socket)
+        if handler is not None:
+            handler.close(code)
+
     async def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs):
         """Every packet is queued (or written) before this yields, like stock's tasks would in order."""
         room = to or room

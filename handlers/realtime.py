@@ -21,6 +21,8 @@ from store.errors import Unauthorized
 EVERYONE = "authenticated"
 # Engine.IO packet types a client may POST: close, pong, message, upgrade, and base64 binary messages.
 CLIENT_PACKETS = frozenset("1345b")
+# ... and send as websocket text frames: close, ping (the "2probe" of an upgrade), pong, message, upgrade.
+WEBSOCKET_CLIENT_PACKETS = frozenset("12345")
 # Clients only send the handshake (a token) and pings: anything bigger is refused before it is buffered.
 MAX_CLIENT_MESSAGE = 64 * 1024
 
@@ -75,6 +77,7 @@ class RealtimeHub:
         self.publisher = None
         self.sio.on("connect", self.on_connect)
         self.sio.on("disconnect", self.on_disconnect)
+        self.sio.eio.on("message", self.on_client_message)  # in place of socketio's own registration
 
     def origin_allowed(self, origin, environ):
         """Configured origins (SPEC §8) and the server's own (the bundled console); no Origin = not a browser."""
@@ -94,6 +97,14 @@ class RealtimeHub:
             @property
             def max_message_size(self):
                 return MAX_CLIENT_MESSAGE
+
+            async def on_message(self, message):
+                """An Engine.IO packet type engineio does not know would log a traceback per frame."""
+                if isinstance(message, str) and message[:1] not in WEBSOCKET_CLIENT_PACKETS:
+                    hub.malformed(f"websocket from {self.request.remote_ip}", f"packet type {message[:1]}")
+                    self.close(1002)
+                    return
+                await super().on_message(message)
 
             async def post(self, *args, **kwargs):
                 if len(self.request.body) > MAX_CLIENT_MESSAGE:
@@ -125,6 +136,23 @@ class RealtimeHub:
         loop = asyncio.get_running_loop()
         delay = max(0.0, identity.expires_at - time.time())
         self.expiry[sid] = loop.call_later(delay, lambda: loop.create_task(self._expire(sid)))
+
+    async def on_client_message(self, eio_sid, data):
+        """socketio's message dispatch; a message it cannot take closes that socket with one log line.
+
+        Left to the libraries, every malformed frame logs a full traceback (twice) and the socket stays
+        open, so one client could flood the log."""
+        try:
+            await self.sio._handle_eio_message(eio_sid, data)
+        except Exception as error:
+            self.malformed(f"socket {eio_sid}", f"{type(error).__name__}: {error}")
+            socket = self.sio.eio.sockets.get(eio_sid)
+            await self.sio.eio.disconnect(eio_sid)  # the Engine.IO close packet, then the connection itself:
+            self.sio.manager.close_websocket(socket, 1002)  # a client that ignores the packet is not kept
+
+    def malformed(self, who, detail):
+        """One line, the client's text escaped and cut short: it must not forge or flood log lines."""
+        self.log.warning("%s closed: malformed Socket.IO message (%.200r)", who, detail)
 
     async def on_disconnect(self, sid, *reason):
         timer = self.expiry.pop(sid, None)

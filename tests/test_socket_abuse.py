@@ -7,6 +7,7 @@ so it can misbehave in ways python-socketio's client never would.
 import asyncio
 import gc
 import json
+import logging
 import tracemalloc
 
 import aiohttp
@@ -173,6 +174,30 @@ async def test_unknown_events_and_garbage_frames_are_harmless(api, base_url, ser
         assert watcher.of("session:revoked") == []
         assert (await api.fetch("GET", "/healthz", prefix="")).status == 200
         await raw.close()
+
+
+@pytest.mark.parametrize(
+    "frame", ["42[", "4garbage", "42", "43xyz", "44", "9zz", "x", "", b"\x01\x02", "4\n2026-01-01 ERROR forged"]
+)
+async def test_a_malformed_frame_closes_that_socket_with_one_log_line(api, base_url, services, sockets, caplog, frame):
+    """Left to engineio/socketio, each such frame logged a traceback (twice) and the socket stayed open:
+    a client could flood the log. Now: one escaped WARNING line, that socket closed, everyone else served."""
+    async with aiohttp.ClientSession() as session:
+        token = await api.login()
+        watcher = await sockets(token)
+        raw = RawSocket(session, base_url)
+        await raw.open()
+        sid = json.loads((await raw.connect(token))[2:])["sid"]
+        caplog.clear()
+        caplog.set_level(logging.INFO)
+        await (raw.ws.send_bytes(frame) if isinstance(frame, bytes) else raw.ws.send_str(frame))
+        await raw.wait_closed()
+        await settled(lambda: sid not in services.hub.sockets)
+        warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert [(r.name, r.levelname) for r in warnings] == [("seam.realtime", "WARNING")], caplog.text
+        assert "malformed Socket.IO message" in warnings[0].getMessage()
+        assert "\n" not in warnings[0].getMessage() and warnings[0].exc_info is None
+        await assert_others_still_served(api, token, watcher, "tras-basura")
 
 
 async def test_huge_payload_closes_only_that_socket(api, base_url, services, sockets):
