@@ -12,7 +12,6 @@ import sys
 
 import tornado.httpserver
 import tornado.options
-import uvloop
 
 from handlers import ROUTE_TABLE, make_app, permission_catalog
 from handlers.config import SETTINGS, ConfigError, validate
@@ -134,16 +133,6 @@ def setup_logging(level):
     logging.getLogger("tornado.access").setLevel(logging.WARNING)
 
 
-# uvloop: its C event loop makes every wake-up, database hand-off and socket read cheaper than asyncio's
-# Python one (see bench/RESULTS.md; bench/seam_variant.py swaps asyncio's back in to measure it).
-EVENT_LOOP = uvloop.new_event_loop
-
-
-def run_on_loop(main):
-    with asyncio.Runner(loop_factory=EVENT_LOOP) as runner:
-        return runner.run(main)
-
-
 def tune_gc():
     """Freeze start-up objects and raise gen0's threshold: no periodic GC stalls in fan-out (PERF-NOTES)."""
     gc.collect()
@@ -260,7 +249,7 @@ def run_command(config, args):
         if command == "create-admin" and not EMAIL.match(operands[0]):
             raise ConfigError(f"{operands[0]!r} is not an email address")
         action = create_admin if command == "create-admin" else reset_password
-        run_on_loop(with_services(config, lambda services: action(services, operands[0])))
+        asyncio.run(with_services(config, lambda services: action(services, operands[0])))
 
 
 def main(argv=None):
@@ -275,7 +264,7 @@ def main(argv=None):
         if rest:
             run_command(config, rest)
         else:
-            run_on_loop(serve(config))
+            asyncio.run(serve(config))
     except (ConfigError, AppError) as error:
         print(f"seam: {getattr(error, 'message', error)}", file=sys.stderr)
         return 2

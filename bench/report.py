@@ -13,8 +13,7 @@ NAMES = {
     "seam-stock": "SEAM with python-socketio's own AsyncManager",
     "seam-queued": "SEAM, FanoutManager queued path only (b)",
     "seam-d2": "SEAM, direct frame via IOStream.write (d2)",
-    "seam-asyncio": "SEAM as shipped but on asyncio's event loop, not uvloop",
-    "seam": "**SEAM as shipped** (d3: socket.send when idle; uvloop)",
+    "seam": "**SEAM as shipped** (d3: socket.send when idle)",
 }
 
 
@@ -155,7 +154,6 @@ def render(raw):
         ("seam-stock", "SEAM with stock manager ÷ SEAM"),
         ("seam-queued", "SEAM queued path (b) ÷ SEAM"),
         ("seam-d2", "SEAM d2 ÷ SEAM (d3)"),
-        ("seam-asyncio", "SEAM on asyncio's loop ÷ SEAM on uvloop"),
         ("floor", "floor ÷ SEAM"),
     ):
         if other not in kinds:
@@ -193,10 +191,6 @@ def render(raw):
         "both cores slow down (the floor, which does no Socket.IO and no database work, gets them too) decide "
         "it. `results.json` keeps every broadcast's timings (`raw_ms`: last and first socket, HTTP response); "
         "server CPU per broadcast and the ratios are the steadier figures."
-    )
-    out(
-        "- SEAM runs on uvloop (`seam.run_on_loop`); the baselines run on asyncio's own loop, as the issue's "
-        "reference figures were taken. The `seam-asyncio` row is SEAM as shipped on asyncio's loop."
     )
     out(
         "- SEAM's mutation includes a durable SQLite commit (WAL, `synchronous=FULL`, one fsync) before the "

@@ -33,7 +33,7 @@ WRITER_EMAIL = "writer@seam.bench"
 USERS = 50
 SOCKET_SERVERS = [
     *("floor", "stock-untuned", "stock-tuned"),  # baselines.py
-    *("seam-stock", "seam-queued", "seam-d2", "seam-asyncio", "seam"),  # seam_variant.py
+    *("seam-stock", "seam-queued", "seam-d2", "seam"),  # seam_variant.py
 ]
 
 

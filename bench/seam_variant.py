@@ -5,10 +5,8 @@ seam_variant.py VARIANT [seam flags]
   d2      direct frame through IOStream.write, never a bare socket.send()
   queued  FanoutManager without the direct write: put_nowait into engineio's queue (b)
   stock   python-socketio's own AsyncManager (Tasks per recipient, engineio writer)
-  asyncio as shipped, but on asyncio's own event loop instead of uvloop
 """
 
-import asyncio
 import sys
 
 sys.path.insert(0, __file__.rsplit("/bench/", 1)[0])
@@ -25,8 +23,6 @@ elif variant == "queued":
     fanout.FanoutManager._write_direct = lambda self, socket, frame: False
 elif variant == "stock":
     realtime.FanoutManager = socketio.AsyncManager
-elif variant == "asyncio":
-    seam.EVENT_LOOP = asyncio.new_event_loop
 elif variant != "full":
     raise SystemExit(f"unknown variant {variant}")
 sys.exit(seam.main())

@@ -18,11 +18,9 @@ import socketio
 import tornado.httpserver
 import tornado.netutil
 import tornado.web
-import uvloop
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
-import seam
 from handlers.fanout import ChurnCollector, FanoutManager, socketio_handler
 
 CLIENTS = 40
@@ -192,17 +190,6 @@ async def test_fast_path_delivers_what_stock_delivers(seed):
     frames, started = await run(fast, seed)
     assert frames == expected_frames(seed, started)
     assert outcomes.count(True) > 0 and outcomes.count(False) > 0  # both the direct and the queued path ran
-
-
-def test_fast_path_on_uvloop_delivers_what_stock_delivers():
-    """SEAM serves on uvloop (seam.run_on_loop), so the frame-for-frame check runs on that loop too."""
-
-    async def on_seam_loop():
-        assert isinstance(asyncio.get_running_loop(), uvloop.Loop)
-        return await run(FanoutManager(), 4)
-
-    frames, started = seam.run_on_loop(on_seam_loop())
-    assert frames == expected_frames(4, started)
 
 
 async def test_an_unsafe_direct_write_is_caught():
