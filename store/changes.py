@@ -43,10 +43,10 @@ class ChangeRepository:
 
     async def keep_window(self):
         """Prune past the retention window inside each change's own INSERT statement (a TEMP trigger on the
-        writer connection, so the configured window is never stored), and prune once now for a smaller one."""
+        writer connection, so the configured window is never stored), and prune once now for a smaller one.
+        Called once per opened database: TEMP objects live and die with their connection."""
         window = int(self.retention)
         async with self.db.transaction() as tx:
-            await tx.execute("DROP TRIGGER IF EXISTS temp.changes_retention")
             await tx.execute(
                 "CREATE TEMP TRIGGER changes_retention AFTER INSERT ON main.changes"
                 f" BEGIN DELETE FROM changes WHERE seq <= NEW.seq - {window}; END"
