@@ -363,40 +363,37 @@ async def test_a_smaller_window_at_restart_prunes_at_start_and_a_rollback_prunes
         with sqlite3.connect(f"file:{config['db_path']}?mode=ro", uri=True) as db:
             return [row[0] for row in db.execute("SELECT seq FROM changes ORDER BY seq")]
 
-    async def record(services, n):
+    async def record(services, operation_id, then=None):
+        """One change row in its own transaction; `then` raising after it rolls the transaction back."""
         async with services.db.transaction() as tx:
             await services.changes.record(
                 tx,
                 operation="roles:create",
-                operation_id=f"op-{n}",
+                operation_id=operation_id,
                 actor_id=None,
                 initiator=None,
                 message="m",
                 data={},
             )
+            if then is not None:
+                then()
 
     services = await Services(config, permission_catalog()).start()
     for n in range(6):
-        await record(services, n)
+        await record(services, f"op-{n}")
     await services.stop()
     assert kept() == [1, 2, 3, 4, 5, 6]
     services = await Services({**config, "change_retention": 3}, permission_catalog()).start()
     try:
         assert kept() == [4, 5, 6]
+
+        def fail():
+            raise RuntimeError("the mutation failed after its change row")
+
         with pytest.raises(RuntimeError):
-            async with services.db.transaction() as tx:
-                await services.changes.record(
-                    tx,
-                    operation="roles:create",
-                    operation_id="undone",
-                    actor_id=None,
-                    initiator=None,
-                    message="m",
-                    data={},
-                )
-                raise RuntimeError("the mutation failed after its change row")
+            await record(services, "undone", then=fail)
         assert kept() == [4, 5, 6]
-        await record(services, 7)
+        await record(services, "op-7")
         assert kept() == [5, 6, 7]  # a rolled-back seq was never announced, so it is free
     finally:
         await services.stop()

@@ -65,6 +65,15 @@ class RawSocket:
             await self.ws.close()
 
 
+async def connected(session, base_url, token):
+    """A RawSocket whose Socket.IO connect was accepted, and its sid."""
+    raw = RawSocket(session, base_url)
+    await raw.open()
+    reply = await raw.connect(token)
+    assert reply.startswith("40{"), reply
+    return raw, json.loads(reply[2:])["sid"]
+
+
 async def failed_handshakes(session, base_url, count):
     for index in range(count):
         raw = RawSocket(session, base_url)
@@ -152,9 +161,7 @@ async def test_unknown_events_and_garbage_frames_are_harmless(api, base_url, ser
     async with aiohttp.ClientSession() as session:
         token = await api.login()
         watcher = await sockets(token)
-        raw = RawSocket(session, base_url)
-        await raw.open()
-        assert (await raw.connect(token)).startswith("40{")
+        raw, _ = await connected(session, base_url, token)
         for frame in [
             '42["unknown:event",{"x":1}]',
             '42["data:changed",{"operation":"users:delete","data":{"idUser":1}}]',
@@ -185,9 +192,7 @@ async def test_a_malformed_frame_closes_that_socket_with_one_log_line(api, base_
     async with aiohttp.ClientSession() as session:
         token = await api.login()
         watcher = await sockets(token)
-        raw = RawSocket(session, base_url)
-        await raw.open()
-        sid = json.loads((await raw.connect(token))[2:])["sid"]
+        raw, sid = await connected(session, base_url, token)
         caplog.clear()
         caplog.set_level(logging.INFO)
         await (raw.ws.send_bytes(frame) if isinstance(frame, bytes) else raw.ws.send_str(frame))
@@ -204,10 +209,7 @@ async def test_huge_payload_closes_only_that_socket(api, base_url, services, soc
     async with aiohttp.ClientSession() as session:
         token = await api.login()
         watcher = await sockets(token)
-        raw = RawSocket(session, base_url)
-        await raw.open()
-        reply = await raw.connect(token)
-        sid = json.loads(reply[2:])["sid"]
+        raw, sid = await connected(session, base_url, token)
         try:
             await raw.ws.send_str("42" + json.dumps(["flood", "x" * (4 * 1024 * 1024)]))
             await raw.wait_closed()
