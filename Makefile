@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 BUILD_VENV := build/venv
 # What goes into dist/seam; the binary is rebuilt only when one of these is newer.
 BINARY_INPUTS := seam.py messages.py requirements.txt requirements-build.txt \
-	$(shell find handlers store static -type f ! -path '*/__pycache__/*')
+	$(shell find app handlers realtime security store web static -type f ! -path '*/__pycache__/*')
 # Imported by name at run time, so PyInstaller's import scan cannot see them.
 HIDDEN_IMPORTS := engineio.async_drivers.tornado
 

@@ -13,11 +13,12 @@ import sys
 import tornado.httpserver
 import tornado.options
 
-from handlers import ROUTE_TABLE, make_app, permission_catalog
-from handlers.config import SETTINGS, ConfigError, validate
+from app.application import make_app
+from app.config import SETTINGS, ConfigError, validate
+from app.services import Services
+from handlers import ROUTE_TABLE, permission_catalog
 from handlers.schema import EMAIL
-from handlers.security import temporary_password
-from handlers.services import Services
+from security.passwords import temporary_password
 from store.errors import AppError
 from store.seed import ADMIN_ROLE
 

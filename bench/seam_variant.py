@@ -14,7 +14,7 @@ sys.path.insert(0, __file__.rsplit("/bench/", 1)[0])
 import socketio  # noqa: E402
 
 import seam  # noqa: E402
-from handlers import fanout, realtime  # noqa: E402
+from realtime import fanout, hub  # noqa: E402
 
 variant = sys.argv.pop(1)
 if variant == "d2":
@@ -22,7 +22,7 @@ if variant == "d2":
 elif variant == "queued":
     fanout.FanoutManager._write_direct = lambda self, socket, frame: False
 elif variant == "stock":
-    realtime.FanoutManager = socketio.AsyncManager
+    hub.FanoutManager = socketio.AsyncManager
 elif variant != "full":
     raise SystemExit(f"unknown variant {variant}")
 sys.exit(seam.main())

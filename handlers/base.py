@@ -15,9 +15,9 @@ import tornado.web
 
 import messages as msg
 from handlers import schema
-from handlers.operations import Operation, operation_id_from
-from handlers.responses import envelope, prepare_error, set_security_headers
+from realtime.operations import Operation, operation_id_from
 from store.errors import AppError, Forbidden, Unauthorized, ValidationError
+from web.responses import envelope, prepare_error, set_security_headers
 
 log = logging.getLogger("seam.api")
 # A body is JSON when it says so (or says nothing): a form or text/plain post is a cross-site request.

@@ -6,7 +6,7 @@ import sys
 import tornado.web
 
 import messages as msg
-from handlers.responses import envelope, prepare_error, set_security_headers
+from web.responses import envelope, prepare_error, set_security_headers
 
 CONSOLE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -7,7 +7,7 @@ from handlers.auth import RegisterBody, create_user
 from handlers.base import ApiHandler
 from handlers.routing import Route, handler_routes
 from handlers.schema import EMAIL, flag, number, text
-from handlers.security import temporary_password
+from security.passwords import temporary_password
 
 
 @attrs.frozen

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.conftest import ADMIN_PASSWORD, PASSWORD
+from tests.support.clients import ADMIN_PASSWORD, PASSWORD
 
 LINE = re.compile(
     r"^(?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d{3}) (?P<ms>\d+\.\d)ms op=(?P<op>\S+) user=(?P<user>\S+)$"

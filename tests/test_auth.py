@@ -6,7 +6,7 @@ import jwt
 
 import messages as msg
 from handlers import permission_catalog
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, assert_error
+from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, assert_error
 
 USER_FIELDS = {
     "idUser",

@@ -8,8 +8,8 @@ import subprocess
 import pytest
 
 from bench.seam_process import ROOT, START_SECONDS, free_port
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Api
-from tests.processes import expect_change
+from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, Api
+from tests.support.processes import expect_change
 
 FIRST_START = re.compile(r"SEAM first start: admin account (\S+) with password (\S+) ")
 

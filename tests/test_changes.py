@@ -12,10 +12,10 @@ import pytest
 import tornado.httpclient
 
 import messages as msg
+from app.services import Services
 from handlers import permission_catalog
-from handlers.services import Services
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, Api, EventRecorder, assert_error
-from tests.realtime_support import barrier, changes, no_secrets
+from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, Api, EventRecorder, assert_error
+from tests.support.realtime import barrier, changes, no_secrets
 
 READ_USERS = "GET /api/v1/users"
 ROOT = pathlib.Path(__file__).resolve().parent.parent

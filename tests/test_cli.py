@@ -10,11 +10,11 @@ import pytest
 
 import messages as msg
 import seam
+from app.config import SETTINGS
 from bench.seam_process import seam_env
 from handlers import ROUTE_TABLE
-from handlers.config import SETTINGS
-from tests.conftest import ADMIN_EMAIL, PASSWORD, assert_error
-from tests.processes import run_seam, run_seam_async
+from tests.support.clients import ADMIN_EMAIL, PASSWORD, assert_error
+from tests.support.processes import run_seam, run_seam_async
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -22,7 +22,7 @@ import pytest
 import socketio
 
 from bench.seam_process import SEAM, Process, free_port, seam_env
-from tests.processes import run_seam
+from tests.support.processes import run_seam
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -1,4 +1,4 @@
-"""The broadcast fast path (handlers/fanout.py) delivers exactly what stock python-socketio would.
+"""The broadcast fast path (realtime/fanout.py) delivers exactly what stock python-socketio would.
 
 Raw Engine.IO v4 websocket clients record every frame; a seeded random mix of broadcasts, room and
 targeted emits, emits with callback and binary attachments runs, some awaited and some racing as
@@ -21,7 +21,7 @@ import tornado.web
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
-from handlers.fanout import ChurnCollector, FanoutManager, socketio_handler
+from realtime.fanout import ChurnCollector, FanoutManager, socketio_handler
 
 CLIENTS = 40
 OPERATIONS = 150

@@ -9,7 +9,7 @@ import tornado.httpclient
 import tornado.iostream
 
 import messages as msg
-from tests.conftest import assert_error
+from tests.support.clients import assert_error
 
 TABLES = ("users", "roles", "permissions", "permissionXRole", "sidebarItems", "roleXItem", "changes")
 GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")

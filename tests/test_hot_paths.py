@@ -5,16 +5,16 @@ import sqlite3
 import pytest
 
 import messages as msg
-from handlers import security
+import security.tokens
 from store.models import User, from_rows
-from tests.conftest import assert_error
+from tests.support.clients import assert_error
 
 
 async def test_a_remembered_token_is_refused_once_it_expires(api, services, monkeypatch):
     token = await api.login()
     assert (await api.fetch("GET", "/auth/me", token=token)).status == 200  # decoded and remembered
     expires = services.tokens.decode(token)["exp"]
-    monkeypatch.setattr(security.time, "time", lambda: expires + 1)
+    monkeypatch.setattr(security.tokens.time, "time", lambda: expires + 1)
     assert_error(await api.fetch("GET", "/auth/me", token=token), 401, msg.TOKEN_INVALID)
 
 

@@ -5,8 +5,8 @@ import pytest
 
 import messages as msg
 from handlers.misc import CONSOLE_CSP
-from handlers.responses import DATA_CSP
-from tests.conftest import assert_error
+from tests.support.clients import assert_error
+from web.responses import DATA_CSP
 
 ALLOWED = "https://app.example"
 OTHER = "https://evil.example"

@@ -8,8 +8,8 @@ import pytest
 import tornado.httpclient
 
 from bench.seam_process import ROOT, free_port
-from tests.conftest import ADMIN_EMAIL, Api
-from tests.processes import expect_change
+from tests.support.clients import ADMIN_EMAIL, Api
+from tests.support.processes import expect_change
 
 
 def nginx_executable():

@@ -14,7 +14,7 @@ import pytest
 import messages as msg
 from handlers import ROUTE_TABLE
 from handlers.routing import PARAM
-from tests.conftest import ADMIN_EMAIL, PASSWORD, assert_error
+from tests.support.clients import ADMIN_EMAIL, PASSWORD, assert_error
 
 MISSING_ID = "987654"
 RBAC = [r for r in ROUTE_TABLE if r.guard == "rbac"]

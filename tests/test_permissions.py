@@ -4,7 +4,7 @@ from urllib.parse import quote
 
 import messages as msg
 from handlers import ROUTE_TABLE, permission_catalog
-from tests.conftest import assert_error
+from tests.support.clients import assert_error
 
 USER_ROLE = 2
 

@@ -5,7 +5,7 @@ from contextlib import closing
 
 import messages as msg
 from handlers import ROUTE_TABLE
-from tests.conftest import PASSWORD, assert_error
+from tests.support.clients import PASSWORD, assert_error
 
 USER_ROLE = 2
 CONTRACT_ONLY = {"/changes"}  # has its own issue and tests

@@ -3,7 +3,7 @@
 import pytest
 
 import messages as msg
-from tests.realtime_support import statuses
+from tests.support.realtime import statuses
 from tests.test_realtime_session import refused
 
 

@@ -6,8 +6,8 @@ import pytest
 
 import messages as msg
 from handlers.base import ApiHandler
-from tests.conftest import ADMIN_PASSWORD, PASSWORD
-from tests.realtime_support import barrier, changes, no_secrets, without_barriers
+from tests.support.clients import ADMIN_PASSWORD, PASSWORD
+from tests.support.realtime import barrier, changes, no_secrets, without_barriers
 
 READ_USERS = "GET /api/v1/users"
 

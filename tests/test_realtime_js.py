@@ -14,7 +14,7 @@ import subprocess
 import pytest
 
 import messages as msg
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD
 
 JS = pathlib.Path(__file__).parent / "js"
 

@@ -5,8 +5,8 @@ import logging
 import re
 
 import messages as msg
-from tests.conftest import assert_error
-from tests.realtime_support import barrier, changes, progress, statuses, without_barriers
+from tests.support.clients import assert_error
+from tests.support.realtime import barrier, changes, progress, statuses, without_barriers
 
 GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")
 

@@ -8,8 +8,8 @@ import pytest
 import socketio
 
 import messages as msg
-from tests.conftest import PASSWORD, EventRecorder
-from tests.realtime_support import barrier, changes, without_barriers
+from tests.support.clients import PASSWORD, EventRecorder
+from tests.support.realtime import barrier, changes, without_barriers
 
 READ_USERS = "GET /api/v1/users"
 

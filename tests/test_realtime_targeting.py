@@ -1,8 +1,8 @@
 """SPEC §6 targeting: who hears an operation's progress, and who hears nothing at all."""
 
 import messages as msg
-from tests.conftest import PASSWORD, assert_error
-from tests.realtime_support import barrier, changes, statuses, without_barriers
+from tests.support.clients import PASSWORD, assert_error
+from tests.support.realtime import barrier, changes, statuses, without_barriers
 
 
 async def _viewer(api, admin, email="viewer@seam.test", permissions=()):

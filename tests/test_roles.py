@@ -1,7 +1,7 @@
 """/roles: list, create, edit, delete."""
 
 import messages as msg
-from tests.conftest import assert_error
+from tests.support.clients import assert_error
 
 
 async def test_list(api):

@@ -9,7 +9,7 @@ import pytest
 import tornado.httpclient
 
 import messages as msg
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, assert_error
+from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, assert_error
 
 USER_ROLE = 2
 ASSIGN = "POST /api/v1/permission/assign"

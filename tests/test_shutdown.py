@@ -9,7 +9,7 @@ import pytest
 
 import messages as msg
 from bench.seam_process import STOP_SECONDS, http_json
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Api, EventRecorder
+from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, Api, EventRecorder
 
 
 async def test_sigterm_with_a_socket_connected_exits_cleanly(processes):

@@ -1,7 +1,7 @@
 """/sidebar: the caller's menu, every item with roles, item CRUD and per-role assignment."""
 
 import messages as msg
-from tests.conftest import PASSWORD, assert_error
+from tests.support.clients import PASSWORD, assert_error
 
 USER_ROLE = 2
 

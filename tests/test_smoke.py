@@ -1,6 +1,6 @@
 """The basic path a user takes first: health, login, a read and a mutation seen live."""
 
-from tests.conftest import ADMIN_EMAIL
+from tests.support.clients import ADMIN_EMAIL
 
 
 async def test_health_and_login(api):

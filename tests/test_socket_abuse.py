@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 
 import messages as msg
-from handlers.realtime import MAX_CLIENT_MESSAGE
+from realtime.hub import MAX_CLIENT_MESSAGE
 
 BASELINE_HANDSHAKES = 100
 FLOOD_HANDSHAKES = 300

@@ -9,12 +9,12 @@ import pytest
 
 import messages as msg
 import seam
+from app.services import Services
 from bench.seam_process import http_json, seam_env
 from handlers import permission_catalog
-from handlers.services import Services
 from store.seed import DEFAULT_MENU
-from tests.conftest import ADMIN_EMAIL
-from tests.processes import run_seam
+from tests.support.clients import ADMIN_EMAIL
+from tests.support.processes import run_seam
 
 PASSWORD_LINE = re.compile(r"SEAM first start: admin account (\S+) with password (\S+) ")
 

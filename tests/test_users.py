@@ -5,7 +5,7 @@ import sqlite3
 from contextlib import closing
 
 import messages as msg
-from tests.conftest import ADMIN_EMAIL, PASSWORD, assert_error
+from tests.support.clients import ADMIN_EMAIL, PASSWORD, assert_error
 from tests.test_auth import USER_FIELDS
 
 USER_ROLE = 2

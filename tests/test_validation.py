@@ -14,7 +14,7 @@ import tornado.httpclient
 
 import messages as msg
 from handlers import ROUTE_TABLE, schema
-from tests.conftest import PASSWORD, assert_error
+from tests.support.clients import PASSWORD, assert_error
 
 MAX_BODY = 4096
 

@@ -13,10 +13,10 @@ import urllib.parse
 import socketio
 
 import messages as msg
-from handlers.fanout import FanoutManager, socketio_handler
-from handlers.responses import envelope, set_security_headers
+from realtime.fanout import FanoutManager, socketio_handler
 from store.changes import READ_USERS
 from store.errors import Unauthorized
+from web.responses import envelope, set_security_headers
 
 EVERYONE = "authenticated"
 # Engine.IO packet types a client may POST: close, pong, message, upgrade, and base64 binary messages.

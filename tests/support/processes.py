@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from bench.seam_process import SEAM, Process, SeamProcess
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, EventRecorder
+from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, EventRecorder
 
 
 class Processes:

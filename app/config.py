@@ -8,7 +8,7 @@ import re
 
 import attrs
 
-from handlers.security import parse_duration
+from security.durations import parse_duration
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")

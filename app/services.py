@@ -7,10 +7,12 @@ import sqlite3
 
 import tornado.ioloop
 
-from handlers.config import ConfigError
-from handlers.cors import Cors
-from handlers.realtime import RealtimeHub
-from handlers.security import Authenticator, LoginThrottle, Passwords, Tokens, parse_duration, temporary_password
+from app.config import ConfigError
+from realtime.hub import RealtimeHub
+from security.durations import parse_duration
+from security.passwords import Passwords, temporary_password
+from security.throttle import LoginThrottle
+from security.tokens import Authenticator, Tokens
 from store import seed
 from store.cache import AuthCache
 from store.changes import ChangeRepository
@@ -20,6 +22,7 @@ from store.roles import RoleRepository
 from store.settings import SettingsRepository
 from store.sidebar import SidebarRepository
 from store.users import UserRepository
+from web.cors import Cors
 
 log = logging.getLogger("seam")
 EXTERNAL_CHECK_MS = 1000

@@ -1,0 +1,1 @@
+"""Wiring: settings, the shared services of one SEAM and the Tornado application."""

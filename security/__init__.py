@@ -1,0 +1,1 @@
+"""Credentials: tokens and who holds them, password hashing, login throttling."""

@@ -1,0 +1,1 @@
+"""Helpers the tests share: API and Socket.IO clients, real-time readers, server processes."""

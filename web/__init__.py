@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the API handlers and the Socket.IO endpoint: envelopes, headers, CORS."""
