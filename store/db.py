@@ -25,6 +25,17 @@ def fold(text):
     return text.casefold() if isinstance(text, str) else text
 
 
+async def close_connection(conn):
+    """Close an aiosqlite connection and wait until its worker thread has ended.
+
+    aiosqlite only queues the thread's stop (and, when connecting failed, does so without waiting): a thread
+    still running once start-up has failed and asyncio.run closed the loop hands its result to that closed
+    loop and prints an `Event loop is closed` traceback after SEAM's one-line error.
+    """
+    await conn.close()  # nothing to do if it never connected: aiosqlite has queued the stop already
+    await asyncio.to_thread(conn._thread.join)
+
+
 def first(rows):
     return rows[0] if rows else None
 
@@ -76,21 +87,22 @@ class Database(Queries):
         return self
 
     async def _connect(self):
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn = aiosqlite.connect(self.path, isolation_level=None)
         try:
+            await conn
             conn.row_factory = sqlite3.Row
             await conn.create_function("fold", 1, fold, deterministic=True)
             for pragma in PRAGMAS:
                 await conn.execute(pragma)
         except BaseException:
-            await conn.close()  # e.g. not a database: its thread must not outlive the error
+            await close_connection(conn)  # e.g. not a database: its thread must not outlive the error
             raise
         return conn
 
     async def close(self):
         for conn in (self.reader, self.writer):
             if conn is not None:
-                await conn.close()
+                await close_connection(conn)
         self.reader = self.writer = None
 
     @contextlib.asynccontextmanager

@@ -3,12 +3,14 @@
 import os
 import re
 import sqlite3
+import threading
 from contextlib import closing
 
 import pytest
 
 import messages as msg
 import seam
+from app.config import ConfigError, validate
 from app.services import Services
 from bench.seam_process import http_json, seam_env
 from handlers import permission_catalog
@@ -100,18 +102,42 @@ def test_invalid_config_stops_start_up_with_one_line(tmp_path, settings, name):
     assert not (tmp_path / "seam.db").exists()
 
 
-@pytest.mark.parametrize("kind", ["not a database", "missing directory"])
-def test_unusable_database_stops_start_up_with_one_line(tmp_path, kind):
-    """A corrupt file or an impossible path: one line naming it and a non-zero exit, not a traceback
-    (regression: the traceback came, then the process hung on the open database's thread)."""
-    path = tmp_path / ("seam.db" if kind == "not a database" else "missing/seam.db")
+def unusable_database(tmp_path, kind):
+    """A db_path SEAM cannot open: a file that is no database, a path in a missing directory, a directory."""
+    path = {"not a database": tmp_path / "seam.db", "missing directory": tmp_path / "missing/seam.db"}.get(
+        kind, tmp_path / "a-directory"
+    )
     if kind == "not a database":
         path.write_bytes(b"this is no sqlite file" * 300)
+    elif kind == "a directory":
+        path.mkdir()
+    return path
+
+
+UNUSABLE = ["not a database", "missing directory", "a directory"]
+
+
+@pytest.mark.parametrize("kind", UNUSABLE)
+def test_unusable_database_stops_start_up_with_one_line(tmp_path, kind):
+    """A corrupt file or an impossible path: one line naming it and a non-zero exit, not a traceback
+    (regression: the traceback came, then the process hung on the open database's thread; and, 1 run in
+    7, aiosqlite's thread printed `Event loop is closed` after the line)."""
+    path = unusable_database(tmp_path, kind)
     result = run_seam(cwd=tmp_path, env=seam_env(db_path=str(path)), timeout=30)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"seam: cannot use database {str(path)!r}: "), result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("kind", UNUSABLE)
+async def test_failed_start_up_has_ended_every_database_thread(tmp_path, kind):
+    """When start() raises, no aiosqlite worker thread is still running: one that is would hand its result
+    to the event loop after asyncio.run closed it and print a traceback (the race behind 1 failure in 7)."""
+    config = validate({"db_path": str(unusable_database(tmp_path, kind))})
+    with pytest.raises(ConfigError, match="cannot use database"):
+        await started(config)
+    assert [t.name for t in threading.enumerate() if "_connection_worker_thread" in t.name] == []
 
 
 @pytest.mark.parametrize(
