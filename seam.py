@@ -19,6 +19,7 @@ from app.services import Services
 from handlers import ROUTE_TABLE, permission_catalog
 from handlers.schema import EMAIL
 from security.passwords import temporary_password
+from store.db import create_private
 from store.errors import AppError
 from store.seed import ADMIN_ROLE
 
@@ -224,14 +225,19 @@ def backup(config, target):
     if os.path.exists(target) and os.path.samefile(target, config["db_path"]):
         raise ConfigError(f"backup target {target!r} is the database itself")
     source = sqlite3.connect(config["db_path"])
+    created = False
     try:
+        created = create_private(target)  # a copy of the database is as secret as the database
         destination = sqlite3.connect(target)
         try:
             source.backup(destination)
         finally:
             destination.close()
-    except sqlite3.Error as error:
-        raise ConfigError(f"backup to {target!r} failed: {error}") from None
+    except (sqlite3.Error, OSError) as error:
+        if created:
+            os.unlink(target)
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise ConfigError(f"backup to {target!r} failed: {reason}") from None
     finally:
         source.close()
     print(f"backup of {config['db_path']} written to {target}")

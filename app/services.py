@@ -78,8 +78,9 @@ class Services:
             await self._open(admin_password)
         except BaseException as error:
             await self.db.close()
-            if isinstance(error, sqlite3.Error):
-                raise ConfigError(f"cannot use database {self.config['db_path']!r}: {error}") from None
+            if isinstance(error, (sqlite3.Error, OSError)):
+                reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+                raise ConfigError(f"cannot use database {self.config['db_path']!r}: {reason}") from None
             raise
         self.watcher = tornado.ioloop.PeriodicCallback(self._check_external_changes, EXTERNAL_CHECK_MS)
         self.watcher.start()

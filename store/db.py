@@ -6,6 +6,7 @@ request's transaction half-way; all writes are serialized through one lock.
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 
 import aiosqlite
@@ -23,6 +24,23 @@ PRAGMAS = (
 def fold(text):
     """Unicode case folding for names and emails: NOCASE folds ASCII only, so 'ÉDITOR' ≠ 'éditor' there."""
     return text.casefold() if isinstance(text, str) else text
+
+
+def create_private(path):
+    """Create the file empty and 0600, whatever the umask, unless it exists; True if it was created.
+
+    SQLite gives a new database 0644 minus the umask and its -wal/-shm (and a backup's journal) the
+    database's own mode: created 0600 first, every file of it stays private to SEAM's user.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    return True
 
 
 async def close_connection(conn):
@@ -81,6 +99,7 @@ class Database(Queries):
         self.write_lock = asyncio.Lock()
 
     async def open(self):
+        create_private(self.path)
         self.writer = await self._connect()
         await migrate(self.writer)
         self.reader = await self._connect()
