@@ -4,6 +4,7 @@ seam.py turns these into tornado.options (seam.conf, then SEAM_* environment, th
 tests pass a plain dict, completed from the same defaults.
 """
 
+import ipaddress
 import re
 
 import attrs
@@ -11,6 +12,8 @@ import attrs
 from security.durations import parse_duration
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+# HS256 with a short key is cracked offline from any token (a one-letter secret was, by the attack pass).
+MIN_JWT_SECRET_BYTES = 32
 EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
 
 
@@ -28,7 +31,7 @@ SETTINGS = (
     Setting("address", "127.0.0.1", str, "address to bind (0.0.0.0 for every interface)"),
     Setting("proxy_headers", False, bool, "behind a reverse proxy: client address from X-Real-IP (login throttling)"),
     Setting("db_path", "seam.db", str, "SQLite database file, created on first start"),
-    Setting("jwt_secret", "", str, "HS256 secret; empty = generated on first start and kept in the database"),
+    Setting("jwt_secret", "", str, "HS256 secret (32+ bytes); empty = generated on first start, kept in the database"),
     Setting("jwt_expires", "1h", str, "token lifetime: seconds or 30m, 1h, 7d"),
     Setting("bcrypt_rounds", 12, int, "bcrypt cost factor (4-31)"),
     Setting("password_min_length", 8, int, "minimum password length (max is 100)"),
@@ -56,6 +59,16 @@ def _range(config, name, low, high):
         raise ConfigError(f"invalid setting '{name}': {value!r} must be an integer from {low} to {high}")
 
 
+def is_loopback(address):
+    """Only the proxy on this machine can reach SEAM: 'localhost', 127.0.0.0/8 or ::1 ('' is every interface)."""
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
 def validate(values):
     """Complete a settings dict with defaults and check every value; raise ConfigError on the first bad one."""
     unknown = set(values) - set(DEFAULTS)
@@ -81,6 +94,13 @@ def validate(values):
         raise ConfigError("invalid setting 'db_path': must not be empty")
     if not config["default_role"].strip():
         raise ConfigError("invalid setting 'default_role': must not be empty")
+    if config["jwt_secret"] and len(config["jwt_secret"].encode()) < MIN_JWT_SECRET_BYTES:
+        raise ConfigError(f"invalid setting 'jwt_secret': must be at least {MIN_JWT_SECRET_BYTES} bytes (or empty)")
+    if config["proxy_headers"] and not is_loopback(config["address"]):
+        raise ConfigError(
+            f"invalid setting 'proxy_headers': only with a loopback address behind the proxy"
+            f" (address is {config['address']!r}, so any client could forge X-Real-IP)"
+        )
     if isinstance(config["cors_origins"], str):
         config["cors_origins"] = [o.strip() for o in config["cors_origins"].split(",") if o.strip()]
     return config

@@ -18,6 +18,7 @@ from store.seed import DEFAULT_MENU
 from tests.support.clients import ADMIN_EMAIL
 from tests.support.processes import run_seam
 
+EVERY_INTERFACE = "0.0.0.0"  # noqa: S104 - only ever validated here, never bound
 PASSWORD_LINE = re.compile(r"SEAM first start: admin account (\S+) with password (\S+) ")
 
 
@@ -156,6 +157,13 @@ async def test_failed_start_up_has_ended_every_database_thread(tmp_path, kind):
         ({}, ["--config=missing.conf"], "config"),
         ({"SEAM_OPEN_REGISTRATION": "perhaps"}, [], "open_registration"),
         ({}, ["--open_registration=maybe"], "open_registration"),
+        ({"SEAM_JWT_SECRET": "a"}, [], "jwt_secret"),
+        ({"SEAM_JWT_SECRET": "x" * 31}, [], "jwt_secret"),
+        ({}, ["--jwt_secret=" + "ñ" * 15], "jwt_secret"),  # 15 characters, 30 bytes
+        ({"SEAM_PROXY_HEADERS": "true", "SEAM_ADDRESS": EVERY_INTERFACE}, [], "proxy_headers"),
+        ({"SEAM_PROXY_HEADERS": "true", "SEAM_ADDRESS": ""}, [], "proxy_headers"),
+        ({"SEAM_PROXY_HEADERS": "true"}, ["--address=192.168.1.10"], "proxy_headers"),
+        ({"SEAM_PROXY_HEADERS": "true", "SEAM_ADDRESS": "::"}, [], "proxy_headers"),
     ],
 )
 def test_every_invalid_setting_is_one_line_naming_it(tmp_path, monkeypatch, capsys, environ, argv, name):
@@ -171,6 +179,30 @@ def test_every_invalid_setting_is_one_line_naming_it(tmp_path, monkeypatch, caps
     assert len(lines) == 1 and f"'{name}'" in lines[0], captured.err
     assert captured.out == ""
     assert not (tmp_path / "seam.db").exists()
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"SEAM_JWT_SECRET": "x" * 32},
+        {"SEAM_JWT_SECRET": "ñ" * 16},
+        {"SEAM_PROXY_HEADERS": "true"},
+        {"SEAM_PROXY_HEADERS": "true", "SEAM_ADDRESS": "::1"},
+        {"SEAM_PROXY_HEADERS": "true", "SEAM_ADDRESS": "localhost"},
+        {"SEAM_PROXY_HEADERS": "true", "SEAM_ADDRESS": "127.0.0.2"},
+        {"SEAM_PROXY_HEADERS": "false", "SEAM_ADDRESS": EVERY_INTERFACE},
+    ],
+)
+def test_long_enough_secrets_and_proxy_headers_on_loopback_are_accepted(tmp_path, monkeypatch, environ):
+    monkeypatch.chdir(tmp_path)
+    for key in [k for k in os.environ if k.startswith("SEAM_")]:
+        monkeypatch.delenv(key)
+    for key, value in environ.items():
+        monkeypatch.setenv(key, value)
+    config, _ = seam.load_config(["seam.py"], os.environ)
+    assert config["jwt_secret"] == environ.get("SEAM_JWT_SECRET", "")
+    assert config["proxy_headers"] is (environ.get("SEAM_PROXY_HEADERS") == "true")
+    assert config["address"] == environ.get("SEAM_ADDRESS", "127.0.0.1")
 
 
 @pytest.mark.parametrize("word, expected", [("no", False), ("off", False), ("0", False), ("yes", True), ("on", True)])
