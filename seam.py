@@ -131,7 +131,11 @@ def load_config(argv, environ):
 
 
 def setup_logging(level):
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    """log_level sets SEAM's own loggers; the libraries' never go below INFO: at DEBUG, aiosqlite logs every
+    statement with its parameters (bcrypt hashes, the JWT secret) and asyncio/tornado/engineio their internals."""
+    level = logging.getLevelName(level.upper())
+    logging.basicConfig(level=max(level, logging.INFO), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("seam").setLevel(level)
     logging.getLogger("tornado.access").setLevel(logging.WARNING)
 
 

@@ -44,7 +44,7 @@ SETTINGS = (
     Setting("change_retention", 10000, int, "change-feed rows kept; older 'since' values get 410"),
     Setting("max_body_bytes", 1048576, int, "largest accepted request body, in bytes"),
     Setting("static_path", "", str, "directory of the web console; empty = the bundled one"),
-    Setting("log_level", "info", str, "debug, info, warning or error"),
+    Setting("log_level", "info", str, "debug, info, warning or error (SEAM's own loggers; libraries stay at info)"),
 )
 DEFAULTS = {s.name: s.default for s in SETTINGS}
 

@@ -1,15 +1,20 @@
 """Secrets at rest and in logs (SPEC §10): private database files, and no secret in a debug log."""
 
+import re
+import sqlite3
 import stat
 import subprocess
 import sys
+from contextlib import closing
 
 import pytest
 
 from bench.seam_process import SEAM, free_port, http_json, seam_env
-from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD
+from tests.support.processes import run_seam
 
 pytestmark = pytest.mark.timeout(90)
+CHANGED = "changed-pass-2"
 
 
 def with_umask(umask, *args):
@@ -41,3 +46,48 @@ def test_database_its_wal_and_shm_and_backups_are_created_0600(processes, tmp_pa
     assert backup.returncode == 0, backup.stderr
     assert mode(tmp_path / "copy.db") == 0o600
     assert server.stop() == 0
+
+
+def jwt_signatures(*tokens):
+    """Each token, and its signature alone: either would let a reader of the log forge or replay."""
+    return [part for token in tokens for part in (token, token.rsplit(".", 1)[1])]
+
+
+def test_debug_log_holds_no_secret(processes, tmp_path):
+    """log_level=debug through login, a reset (API and CLI) and a password change: the server's log and the
+    CLI's stderr hold no JWT secret, hash, password or token. Regression: debug raised every library's
+    logger, and aiosqlite logged each statement with its parameters (a working admin token was forged)."""
+    seam = processes.seam(log_level="debug")
+    admin = seam.login()
+    status, created = seam.request(
+        "POST", "/users", {"full_name": "Con Depuración", "email": "debug@seam.test", "password": PASSWORD,
+                           "roleId": 2}, admin,
+    )  # fmt: skip
+    assert status == 201, created
+    user_id = created["data"]["idUser"]
+    status, reset = seam.request("PUT", f"/users/{user_id}/resetPassword", token=admin)
+    assert status == 200, reset
+    first_temporary = reset["data"]["temporaryPassword"]
+    reset_token = seam.login("debug@seam.test", first_temporary)
+    status, changed = seam.request(
+        "PUT", "/auth/password", {"currentPassword": first_temporary, "newPassword": CHANGED}, reset_token
+    )
+    assert status == 200, changed
+    env = seam_env(db_path=seam.db_path, bcrypt_rounds=4, log_level="debug")
+    cli = run_seam("reset-password", "debug@seam.test", cwd=tmp_path, env=env)
+    assert cli.returncode == 0, cli.stderr
+    (second_temporary,) = re.findall(r"new temporary password for debug@seam\.test: (\S+) ", cli.stdout)
+    last_token = seam.login("debug@seam.test", second_temporary)
+    assert seam.stop() == 0
+
+    with closing(sqlite3.connect(seam.db_path)) as db:
+        (jwt_secret,) = db.execute("SELECT value FROM settings WHERE key = 'jwt_secret'").fetchone()
+        hashes = [row[0] for row in db.execute("SELECT password FROM users")]
+    secrets = [jwt_secret, *hashes, ADMIN_PASSWORD, PASSWORD, first_temporary, CHANGED, second_temporary]
+    secrets += jwt_signatures(admin, reset_token, changed["data"]["token"], last_token)
+    log = seam.output()
+    assert "seam.access: PUT /api/v1/auth/password 200" in log  # the log is there, at debug
+    for text, where in ((log, "server log"), (cli.stderr, "CLI stderr")):
+        assert "$2b$" not in text, where
+        leaked = [secret for secret in secrets if secret in text]
+        assert leaked == [], f"{where} holds {len(leaked)} secrets"
