@@ -20,7 +20,8 @@ from store.errors import AppError, Forbidden, Unauthorized, ValidationError
 from web.responses import envelope, prepare_error, set_security_headers
 
 log = logging.getLogger("seam.api")
-# A body is JSON when it says so (or says nothing): a form or text/plain post is a cross-site request.
+# A body is JSON only when it says so: another site can post a form, text/plain or an untyped body to SEAM
+# without a CORS preflight, so none of those may be read as JSON (SPEC §10).
 JSON_TYPE = re.compile(r"^application/([a-z0-9.+-]+\+)?json$")
 
 
@@ -170,7 +171,7 @@ class ApiHandler(tornado.web.RequestHandler):
         if not raw.strip():
             return {}
         content_type = self.request.headers.get("Content-Type", "").partition(";")[0].strip().lower()
-        if content_type and not JSON_TYPE.match(content_type):
+        if not JSON_TYPE.match(content_type):
             raise AppError(msg.UNSUPPORTED_CONTENT_TYPE)
         try:
             body = json.loads(raw, object_pairs_hook=_reject_duplicate_keys)

@@ -4,12 +4,13 @@ import asyncio
 import json
 import re
 
+import aiohttp
 import pytest
 import tornado.httpclient
 import tornado.iostream
 
 import messages as msg
-from tests.support.clients import assert_error
+from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, assert_error
 
 TABLES = ("users", "roles", "permissions", "permissionXRole", "sidebarItems", "roleXItem", "changes")
 GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -163,6 +164,42 @@ async def test_wrong_content_type_is_refused(api, admin, services, content_type)
     response = await api.fetch("POST", "/roles", body=body, token=admin, headers={"Content-Type": content_type})
     assert_error(response, 400, msg.UNSUPPORTED_CONTENT_TYPE)
     assert await state(services) == before
+
+
+async def untyped_post(base_url, path, body, token=None):
+    """A POST without any Content-Type (what another site's fetch() sends for a binary body, with no
+    preflight) → (status, parsed body)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with aiohttp.ClientSession(skip_auto_headers=["Content-Type"]) as session:
+        async with session.post(base_url + "/api/v1" + path, data=body, headers=headers) as response:
+            assert "Content-Type" not in response.request_info.headers
+            return response.status, await response.json()
+
+
+async def test_body_without_content_type_is_refused(api, admin, base_url, services):
+    """Regression: a body without Content-Type was parsed as JSON, so another site could log in or register."""
+    before = await state(services)
+    login = json.dumps({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}).encode()
+    assert await untyped_post(base_url, "/auth/login", login) == (
+        400,
+        {"success": False, "message": msg.UNSUPPORTED_CONTENT_TYPE},
+    )
+    role = json.dumps({"roleName": "sin-tipo"}).encode()
+    assert await untyped_post(base_url, "/roles", role, admin) == (
+        400,
+        {"success": False, "message": msg.UNSUPPORTED_CONTENT_TYPE},
+    )
+    assert await state(services) == before
+
+
+async def test_empty_body_needs_no_content_type(api, admin, base_url):
+    """A route without a body (or an empty one) does not need a Content-Type."""
+    status, body = await untyped_post(base_url, "/auth/refresh", b"", admin)
+    assert status == 200 and body["success"] is True
+    assert (await untyped_post(base_url, "/roles", b"", admin)) == (
+        400,
+        {"success": False, "message": msg.FIELD_REQUIRED.format(field="roleName")},
+    )
 
 
 async def test_json_content_type_variants_are_accepted(api, admin):
