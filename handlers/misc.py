@@ -48,6 +48,12 @@ class ConsoleHandler(tornado.web.StaticFileHandler):
         set_security_headers(self)
         self.set_header("Content-Security-Policy", CONSOLE_CSP)
 
+    def parse_url_path(self, url_path):
+        """No file has a NUL in its name, and os.path raises on one (it was a 500 with a traceback)."""
+        if "\x00" in url_path:
+            raise tornado.web.HTTPError(404)
+        return super().parse_url_path(url_path)
+
     def write_error(self, status_code, **kwargs):
         self.finish(prepare_error(self, status_code, kwargs)[1])
 

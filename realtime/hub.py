@@ -7,6 +7,7 @@ belongs to whom and who may read what.
 import asyncio
 import collections
 import logging
+import re
 import time
 import urllib.parse
 
@@ -25,6 +26,8 @@ CLIENT_PACKETS = frozenset("1345b")
 WEBSOCKET_CLIENT_PACKETS = frozenset("12345")
 # Clients only send the handshake (a token) and pings: anything bigger is refused before it is buffered.
 MAX_CLIENT_MESSAGE = 64 * 1024
+# engineio's sids are 16 url-safe base64 characters; it logs an unknown one as given (NUL, CR/LF and all).
+ENGINEIO_SID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def change_event(change):
@@ -97,6 +100,12 @@ class RealtimeHub:
             @property
             def max_message_size(self):
                 return MAX_CLIENT_MESSAGE
+
+            def prepare(self):
+                """A sid no session can have would reach the log verbatim: a client could forge a line."""
+                sid = self.get_query_argument("sid", None)
+                if sid is not None and not ENGINEIO_SID.match(sid):
+                    self._refuse(400, msg.BAD_REQUEST)
 
             async def on_message(self, message):
                 """An Engine.IO packet type engineio does not know would log a traceback per frame."""

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import logging
 import re
 
 import aiohttp
@@ -353,3 +354,39 @@ async def test_huge_headers_are_refused_without_a_crash(api, admin):
         status = None  # closed unread
     assert status in (None, 431, 599)
     assert (await api.fetch("GET", "/roles", token=admin)).status == 200
+
+
+NOT_FOUND = 404
+ODD_PATHS = [
+    ("/%00", NOT_FOUND),
+    ("/index.html%00", NOT_FOUND),
+    ("/a%00b/", NOT_FOUND),
+    ("/js/%00.js", NOT_FOUND),
+    ("/healthz%00", NOT_FOUND),
+    ("/socket.io%00/", NOT_FOUND),
+    ("/api%00/v1", NOT_FOUND),
+    ("/api/v1/%00", NOT_FOUND),
+    ("/api/v1/roles%00", NOT_FOUND),
+    ("/api/v1/openapi.json%00", NOT_FOUND),
+    ("/%ff", (400, msg.BAD_REQUEST)),
+    ("/%c0%ae%c0%ae/", (400, msg.BAD_REQUEST)),
+    ("/api/v1/users/%00", (400, msg.FIELD_TYPE.format(field="id", type="number"))),
+    ("/api/v1/users/%ff", (400, msg.FIELD_TYPE.format(field="id", type="number"))),
+    ("/socket.io/?EIO=4&transport=polling&sid=%00", (400, msg.BAD_REQUEST)),
+    ("/socket.io/?EIO=4&transport=polling&sid=x%0d%0a2026-01-01%20ERROR%20forged", (400, msg.BAD_REQUEST)),
+]
+
+
+@pytest.mark.parametrize("path, expected", ODD_PATHS)
+async def test_odd_paths_get_a_clean_4xx_and_no_traceback(api, admin, caplog, path, expected):
+    """Regression: GET /%00 (any NUL reaching the console's file lookup) answered 500 and logged a traceback;
+    a NUL or CR/LF sid reached engineio's log line as it came."""
+    caplog.set_level(logging.DEBUG)
+    response = await api.fetch("GET", path, prefix="", token=admin)
+    status, message = (
+        (NOT_FOUND, msg.ROUTE_NOT_FOUND.format(method="GET", path=path)) if expected == NOT_FOUND else expected
+    )
+    assert_error(response, status, message)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
+    assert not [r for r in caplog.records if any(c in r.getMessage() for c in "\x00\r\n")]
+    assert (await api.fetch("GET", "/healthz", prefix="")).status == 200
