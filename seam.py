@@ -10,10 +10,9 @@ import signal
 import sqlite3
 import sys
 
-import tornado.httpserver
 import tornado.options
 
-from app.application import make_app
+from app.application import make_app, make_server
 from app.config import SETTINGS, ConfigError, validate
 from app.services import Services
 from handlers import ROUTE_TABLE, permission_catalog
@@ -22,6 +21,7 @@ from security.passwords import temporary_password
 from store.db import create_private
 from store.errors import AppError
 from store.seed import ADMIN_ROLE
+from web.listener import raise_descriptor_limit
 
 USAGE = """usage: seam [--setting=value ...] [command]
 
@@ -158,10 +158,9 @@ async def serve(config):
             " (shown once; change it at first login)",
             flush=True,
         )
-    server = tornado.httpserver.HTTPServer(
-        make_app(services), max_body_size=2 * config["max_body_bytes"], xheaders=config["proxy_headers"]
-    )
-    server.listen(config["port"], config["address"])
+    raise_descriptor_limit(config["max_connections"])
+    listener = make_server(make_app(services), config)
+    listener.listen(config["port"], config["address"])
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -170,14 +169,14 @@ async def serve(config):
     log.info("SEAM listening on http://%s:%d", config["address"], config["port"])
     await stop.wait()
     log.info("shutting down")
-    server.stop()
+    listener.stop()
     try:
         await asyncio.wait_for(services.requests.idle.wait(), SHUTDOWN_GRACE_SECONDS)
     except TimeoutError:
         log.warning("%d requests did not finish within %ss", services.requests.count, SHUTDOWN_GRACE_SECONDS)
     await services.hub.close()
     try:
-        await asyncio.wait_for(server.close_all_connections(), SHUTDOWN_GRACE_SECONDS)
+        await asyncio.wait_for(listener.server.close_all_connections(), SHUTDOWN_GRACE_SECONDS)
     except TimeoutError:
         log.warning("some connections did not close within %ss", SHUTDOWN_GRACE_SECONDS)
     await services.stop()

@@ -2,12 +2,15 @@
 
 import logging
 
+import tornado.httpserver
 import tornado.web
 
 from handlers import API_HANDLERS, ROUTE_TABLE
 from handlers.misc import ConsoleHandler, HealthHandler, NotFoundHandler, static_root
 from handlers.openapi import OpenApiHandler, document
 from handlers.routing import API_PREFIX, regex
+from security.durations import parse_duration
+from web.listener import Listener
 
 access_log = logging.getLogger("seam.access")
 
@@ -49,3 +52,20 @@ def make_app(services):
         log_function=log_request,
         default_handler_class=NotFoundHandler,
     )
+
+
+def make_server(app, config):
+    """The HTTP server for `app` with SEAM's limits (SPEC §10 "Connections"), as a Listener to give sockets to.
+
+    A connection that takes longer than header_timeout to send a request's headers (slow headers, or idle
+    keep-alive between requests) or body_timeout for its body is closed; at most max_connections are open.
+    Bodies over max_body_bytes get the API's 413 first; Tornado's own cap, above it, covers the other routes.
+    """
+    server = tornado.httpserver.HTTPServer(
+        app,
+        xheaders=config["proxy_headers"],
+        max_body_size=2 * config["max_body_bytes"],
+        idle_connection_timeout=parse_duration(config["header_timeout"]),
+        body_timeout=parse_duration(config["body_timeout"]),
+    )
+    return Listener(server, config["max_connections"])

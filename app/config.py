@@ -43,6 +43,9 @@ SETTINGS = (
     Setting("login_window", "15m", str, "window for counting failed logins: seconds or 30m, 1h"),
     Setting("change_retention", 10000, int, "change-feed rows kept; older 'since' values get 410"),
     Setting("max_body_bytes", 1048576, int, "largest accepted request body, in bytes"),
+    Setting("header_timeout", "30s", str, "time a connection gets to send a request's headers (also idle keep-alive)"),
+    Setting("body_timeout", "30s", str, "time a request gets to send its whole body"),
+    Setting("max_connections", 1000, int, "open connections (HTTP and sockets) at once; more wait to be accepted"),
     Setting("static_path", "", str, "directory of the web console; empty = the bundled one"),
     Setting("log_level", "info", str, "debug, info, warning or error (SEAM's own loggers; libraries stay at info)"),
 )
@@ -81,7 +84,8 @@ def validate(values):
     _range(config, "login_max_failures", 1, 1_000_000)
     _range(config, "change_retention", 1, 1_000_000_000)
     _range(config, "max_body_bytes", 1024, 1024**3)
-    for name in ("jwt_expires", "login_window"):
+    _range(config, "max_connections", 1, 1_000_000)
+    for name in ("jwt_expires", "login_window", "header_timeout", "body_timeout"):
         try:
             parse_duration(config[name])
         except ValueError as error:

@@ -130,10 +130,18 @@ class ApiHandler(tornado.web.RequestHandler):
     async def get(self, **params):
         await self._run(params)
 
-    post = put = delete = get
+    post = put = delete = patch = head = get  # unserved ones are refused in _run, once the body is read
 
     async def options(self, **params):
+        self.body_complete = True
         self.finish()
+
+    def finish(self, chunk=None):
+        if not getattr(self, "body_complete", False):
+            # Answered before the body was read (413, or a failure in prepare): Tornado then closes the
+            # connection, so say so, or a pooled client sends its next request down a closed socket (SPEC §8).
+            self.set_header("Connection", "close")
+        return super().finish(chunk)
 
     async def _run(self, params):
         self.body_complete = True

@@ -29,7 +29,11 @@ from engineio.async_drivers import tornado as eio_tornado
 from socketio import packet as sio_packet
 from tornado.iostream import IOStream, StreamClosedError
 
+from web.listener import ConnectionStream
+
 TEXT_FIN = 0x81
+# Streams over a plain TCP socket (not TLS), so a frame may go to socket.send() directly: Tornado's and SEAM's.
+PLAIN_STREAMS = (IOStream, ConnectionStream)
 
 
 def websocket_frame(text):
@@ -192,7 +196,7 @@ class FanoutManager(socketio.AsyncManager):
             return False
         stream = conn.stream
         try:
-            if self.plain_send and not stream._write_buffer and type(stream) is IOStream:
+            if self.plain_send and not stream._write_buffer and type(stream) in PLAIN_STREAMS:
                 sent = stream.socket.send(frame)  # d3: nothing buffered, so the kernel gets it in order
                 if sent < len(frame):
                     stream.write(frame[sent:])

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 import tornado.ioloop
 
-from app.application import make_app
+from app.application import make_app, make_server
 from app.config import validate
 from app.services import Services
 from handlers import permission_catalog
@@ -55,6 +55,16 @@ def services(io_loop, config):
 @pytest.fixture
 def app(services):
     return make_app(services)
+
+
+@pytest.fixture
+def http_server(app, config, io_loop, http_server_port):
+    """pytest-tornasync's server fixture, but SEAM's server: its timeouts, body cap and connection cap."""
+    listener = make_server(app, config)
+    listener.add_sockets([http_server_port[0]])
+    yield listener
+    listener.stop()
+    io_loop.run_sync(listener.server.close_all_connections)
 
 
 @pytest.fixture

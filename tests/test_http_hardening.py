@@ -1,5 +1,8 @@
 """HTTP hardening (SPEC §8): security headers everywhere, CORS only for configured origins, body limit."""
 
+import asyncio
+import json
+
 import aiohttp
 import pytest
 
@@ -155,3 +158,71 @@ async def test_no_cors_at_all_without_configured_origins(api, overrides):
         assert polling.status == 400
     own = await api.fetch("GET", "/socket.io/?EIO=4&transport=polling", prefix="", headers={"Origin": api.base_url})
     assert own.status == 200
+
+
+async def oversized_stream():
+    """A body over LIMIT with no Content-Length: chunked, so SEAM only finds out while reading it."""
+    for _ in range(LIMIT // 512 + 2):
+        yield b" " * 512
+
+
+async def test_every_early_close_says_so_and_a_pooled_client_goes_on(api, base_url, services):
+    """Regression (issue 12.2): a response after which SEAM closed the connection did not say
+    `Connection: close`, so a pooling client (aiohttp) sent its next request down the dead connection and
+    failed ("Can not write request body"). One pooled connection here: each next request needs it."""
+    token = await api.login()
+    auth = {"Authorization": f"Bearer {token}"}
+    as_json = {**auth, "Content-Type": "application/json"}
+    refusals = [
+        ("POST", "/api/v1/roles", {"data": b" " * (LIMIT + 1)}, 413, msg.BODY_TOO_LARGE),
+        ("POST", "/api/v1/roles", {"data": oversized_stream()}, 413, msg.BODY_TOO_LARGE),
+        ("PUT", "/api/v1/users/1", {"data": b" " * (4 * LIMIT)}, 413, msg.BODY_TOO_LARGE),
+        (
+            "FROB",
+            "/api/v1/roles",
+            {"data": b"{}"},
+            404,
+            msg.ROUTE_NOT_FOUND.format(method="FROB", path="/api/v1/roles"),
+        ),
+        ("POST", "/socket.io/?EIO=4&transport=polling", {"data": b"4" * (4 * LIMIT)}, 400, msg.BAD_REQUEST),
+        ("POST", "/", {"data": b" " * (4 * LIMIT)}, 400, msg.BAD_REQUEST),
+    ]
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1)) as session:
+        for index, (method, path, body, status, message) in enumerate(refusals):
+            async with session.request(method, base_url + path, headers=as_json, **body) as refused:
+                assert refused.status == status, (path, refused.status)
+                assert refused.headers.get("Connection") == "close", (path, dict(refused.headers))
+                assert await refused.json() == {"success": False, "message": message}
+            name = f"sigue-{index}"
+            async with session.post(base_url + "/api/v1/roles", json={"roleName": name}, headers=auth) as after:
+                assert after.status == 201, (path, await after.text())
+            async with session.get(base_url + "/api/v1/roles", headers=auth) as kept:  # no early close: kept alive
+                assert kept.status == 200 and "Connection" not in kept.headers
+    assert len(await services.db.fetchall("SELECT 1 FROM roles WHERE roleName LIKE 'sigue-%'")) == len(refusals)
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GARBAGE\r\n\r\n",
+        b"POST /api/v1/roles HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}",
+        b"POST /api/v1/roles HTTP/1.1\r\nHost: x\r\nContent-Length: lots\r\n\r\n",
+        b"GET /api/v1/roles HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n",
+    ],
+)
+async def test_a_malformed_request_gets_the_envelope_and_connection_close(http_server, http_server_port, request_bytes):
+    """Tornado answered these with a bare `400 Bad Request` and no headers at all, then closed."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", http_server_port[1])
+    try:
+        writer.write(request_bytes)
+        reply = await asyncio.wait_for(reader.read(), 10)  # to EOF: the server closes the connection
+    finally:
+        writer.close()
+    head, _, body = reply.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    assert lines[0] == "HTTP/1.1 400 Bad Request"
+    assert headers["Connection"] == "close" and headers["Content-Type"] == "application/json; charset=UTF-8"
+    assert headers["X-Content-Type-Options"] == "nosniff" and headers["Content-Security-Policy"] == DATA_CSP
+    assert json.loads(body) == {"success": False, "message": msg.BAD_REQUEST}
+    assert int(headers["Content-Length"]) == len(body)
