@@ -26,6 +26,10 @@ CLIENT_PACKETS = frozenset("1345b")
 WEBSOCKET_CLIENT_PACKETS = frozenset("12345")
 # Clients only send the handshake (a token) and pings: anything bigger is refused before it is buffered.
 MAX_CLIENT_MESSAGE = 64 * 1024
+# An Engine.IO session that has not completed the Socket.IO CONNECT by then is closed (SPEC §10).
+HANDSHAKE_SECONDS = 10
+# Socket.IO BINARY_EVENT and BINARY_ACK: SEAM takes no binary client events, so their attachments are never awaited.
+BINARY_PACKETS = frozenset("56")
 # engineio's sids are 16 url-safe base64 characters; it logs an unknown one as given (NUL, CR/LF and all).
 ENGINEIO_SID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -75,12 +79,15 @@ class RealtimeHub:
         self.sockets = {}  # sid -> (user_id, role_id)
         self.user_sids = {}  # user_id -> {sid}
         self.expiry = {}  # sid -> TimerHandle
+        self.handshake_seconds = HANDSHAKE_SECONDS
+        self.handshakes = {}  # Engine.IO sid -> TimerHandle, until its Socket.IO connect is accepted
         self.closed = False
         self.pending = collections.OrderedDict()  # committed seq -> None, or (change, done) once published
         self.publisher = None
         self.sio.on("connect", self.on_connect)
         self.sio.on("disconnect", self.on_disconnect)
-        self.sio.eio.on("message", self.on_client_message)  # in place of socketio's own registration
+        self.sio.eio.on("connect", self.on_engineio_connect)  # these two in place of socketio's own
+        self.sio.eio.on("message", self.on_client_message)
 
     def origin_allowed(self, origin, environ):
         """Configured origins (SPEC §8) and the server's own (the bundled console); no Origin = not a browser."""
@@ -145,23 +152,51 @@ class RealtimeHub:
         loop = asyncio.get_running_loop()
         delay = max(0.0, identity.expires_at - time.time())
         self.expiry[sid] = loop.call_later(delay, lambda: loop.create_task(self._expire(sid)))
+        handshake = self.handshakes.pop(self.sio.manager.eio_sid_from_sid(sid, "/"), None)
+        if handshake:
+            handshake.cancel()
+
+    async def on_engineio_connect(self, eio_sid, environ):
+        """socketio's own Engine.IO connect, plus a deadline for the Socket.IO CONNECT: a session that never
+        sends it (or is refused and stays) would otherwise live for as long as it answers pings."""
+        await self.sio._handle_eio_connect(eio_sid, environ)
+        loop = asyncio.get_running_loop()
+        self.handshakes[eio_sid] = loop.call_later(
+            self.handshake_seconds, lambda: loop.create_task(self._handshake_missed(eio_sid))
+        )
+
+    async def _handshake_missed(self, eio_sid):
+        if self.handshakes.pop(eio_sid, None) is not None:
+            await self.drop(eio_sid, 1008)
 
     async def on_client_message(self, eio_sid, data):
         """socketio's message dispatch; a message it cannot take closes that socket with one log line.
 
         Left to the libraries, every malformed frame logs a full traceback (twice) and the socket stays
-        open, so one client could flood the log."""
+        open, so one client could flood the log; and a binary event's header makes socketio buffer every
+        attachment the client announces (+60 MiB on one socket), so it is refused before any arrives."""
+        if isinstance(data, str) and data[:1] in BINARY_PACKETS:
+            self.log.warning("socket %s closed: binary Socket.IO events are not accepted", eio_sid)
+            await self.drop(eio_sid, 1003)
+            return
         try:
             await self.sio._handle_eio_message(eio_sid, data)
         except Exception as error:
             self.malformed(f"socket {eio_sid}", f"{type(error).__name__}: {error}")
-            socket = self.sio.eio.sockets.get(eio_sid)
-            await self.sio.eio.disconnect(eio_sid)  # the Engine.IO close packet, then the connection itself:
-            self.sio.manager.close_websocket(socket, 1002)  # a client that ignores the packet is not kept
+            await self.drop(eio_sid, 1002)
 
     def malformed(self, who, detail):
         """One line, the client's text escaped and cut short: it must not forge or flood log lines."""
         self.log.warning("%s closed: malformed Socket.IO message (%.200r)", who, detail)
+
+    async def drop(self, eio_sid, code):
+        """Close an Engine.IO session now: its close packet is queued, not awaited (a polling client that never
+        polls again would hold this forever), and the websocket under it is closed with `code`."""
+        socket = self.sio.eio.sockets.pop(eio_sid, None)
+        if socket is None:
+            return
+        await socket.close(wait=False)
+        self.sio.manager.close_websocket(socket, code)
 
     async def on_disconnect(self, sid, *reason):
         timer = self.expiry.pop(sid, None)
@@ -273,6 +308,9 @@ class RealtimeHub:
 
     async def close(self):
         """Disconnect every socket, then stop engineio's service task: once, as its shutdown() fails when repeated."""
+        for timer in self.handshakes.values():
+            timer.cancel()
+        self.handshakes.clear()
         for sid in list(self.sockets):
             await self.sio.disconnect(sid)
         if not self.closed:

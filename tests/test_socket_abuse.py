@@ -240,3 +240,67 @@ async def test_polling_posts_engineio_would_hang_on_are_refused(api, base_url, s
         async with session.get(url) as response:  # the session is still usable
             assert response.status == 200 and (await response.text()).startswith("40{")
     assert (await api.fetch("GET", "/healthz", prefix="")).status == 200
+
+
+async def test_a_binary_event_closes_the_socket_before_any_attachment_is_buffered(
+    api, base_url, services, sockets, caplog
+):
+    """Regression: a client announced attachments (`451-[...]`) and streamed them: socketio buffered each one
+    (+60 MiB on one socket). SEAM takes no binary client events: the header closes the socket, one log line."""
+    async with aiohttp.ClientSession() as session:
+        token = await api.login()
+        watcher = await sockets(token)
+        raw, sid = await connected(session, base_url, token)
+        caplog.clear()
+        caplog.set_level(logging.INFO)
+        await raw.ws.send_str('452-["upload",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]')
+        try:
+            for _ in range(20):
+                await raw.ws.send_bytes(b"\0" * (MAX_CLIENT_MESSAGE // 2))
+        except ConnectionError:
+            pass  # closed while the attachments were still being written
+        await raw.wait_closed()
+        await settled(lambda: sid not in services.hub.sockets)
+        assert services.hub.sio._binary_packet == {}  # nothing was held waiting for the attachments
+        warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert [(r.name, r.getMessage().split(" ", 2)[2]) for r in warnings] == [
+            ("seam.realtime", "closed: binary Socket.IO events are not accepted")
+        ], caplog.text
+        await assert_others_still_served(api, token, watcher, "tras-binario")
+
+
+async def test_the_python_socketio_client_emitting_bytes_is_disconnected(api, services, sockets):
+    token = await api.login()
+    watcher, sender = await sockets(token), await sockets(token)
+    await sender.client.emit("upload", {"file": b"\x00\x01" * 1000})
+    await asyncio.wait_for(sender.disconnected.wait(), 10)
+    await settled(lambda: list(services.hub.sockets) == [watcher.sid])
+    await assert_others_still_served(api, token, watcher, "tras-bytes")
+
+
+async def test_sessions_without_a_socketio_handshake_are_closed_at_the_deadline(api, base_url, services, sockets):
+    """Regression: an Engine.IO session that never sent the Socket.IO CONNECT (or was refused and stayed) lived
+    for as long as it answered pings. The deadline is 10 s; 1 s here."""
+    services.hub.handshake_seconds = 1
+    token = await api.login()
+    watcher = await sockets(token)  # connected in time: its deadline is cancelled
+    assert services.hub.handshakes == {}
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as session:
+        silent = RawSocket(session, base_url)
+        await silent.open()
+        refused = RawSocket(session, base_url)
+        await refused.open()
+        reply = await refused.connect("not.a.token")
+        assert reply.startswith("44"), reply
+        async with session.get(base_url + "/socket.io/?EIO=4&transport=polling") as response:
+            polling_sid = json.loads((await response.text())[1:])["sid"]
+        assert len(services.hub.sio.eio.sockets) == 4
+        for raw in (silent, refused):
+            closed = await raw.wait_closed()
+            assert closed.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        async with session.get(f"{base_url}/socket.io/?EIO=4&transport=polling&sid={polling_sid}") as poll:
+            assert poll.status == 400 or (await poll.text()) == "1"  # gone, or its close packet
+        await settled(lambda: len(services.hub.sio.eio.sockets) == 1)
+    assert services.hub.handshakes == {}
+    assert watcher.client.connected and list(services.hub.sockets) == [watcher.sid]
+    await assert_others_still_served(api, token, watcher, "tras-plazo")
