@@ -270,6 +270,7 @@ class ApiHandler(tornado.web.RequestHandler):
         """A client gone before its body was complete never reaches the method or on_finish: close here."""
         super().on_connection_close()
         if not getattr(self, "body_complete", True):
+            self.chunks = []  # a dropped partial body must not wait for a GC pass (seam.tune_gc makes them rare)
             self.on_finish()
 
     def on_finish(self):
