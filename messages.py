@@ -14,6 +14,7 @@ DUPLICATE_RECORD = "El registro ya existe (valor duplicado)"
 MISSING_REFERENCE = "Referencia a un registro inexistente"
 STILL_REFERENCED = "No se puede eliminar: existen registros relacionados"
 RATE_LIMITED = "Demasiados intentos fallidos, intenta de nuevo más tarde"
+TOO_MANY_REQUESTS = "Demasiadas solicitudes, intenta de nuevo en un momento"  # nginx's 429 (deploy/nginx.conf)
 
 # Validation (joined by ". ")
 FIELD_REQUIRED = "'{field}' es requerido"

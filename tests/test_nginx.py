@@ -4,9 +4,11 @@ import shutil
 import ssl
 import subprocess
 
+import aiohttp
 import pytest
 import tornado.httpclient
 
+import messages as msg
 from bench.seam_process import ROOT, free_port
 from tests.support.clients import ADMIN_EMAIL, Api
 from tests.support.processes import expect_change
@@ -29,7 +31,15 @@ def self_signed_certificate(directory):
     return cert, key
 
 
-def site_config(http_port, https_port, seam_port, cert, key):
+# The limits deploy/nginx.conf sets, and the small ones `limited` swaps in to reach them with a few requests.
+TEST_LIMITS = {
+    "limit_conn seam_conn 100;": "limit_conn seam_conn 3;",
+    "zone=seam_api:10m rate=30r/s;": "zone=seam_api:10m rate=1r/m;",
+    "limit_req zone=seam_api burst=60 nodelay;": "limit_req zone=seam_api burst=5 nodelay;",
+}
+
+
+def site_config(http_port, https_port, seam_port, cert, key, limits=None):
     """deploy/nginx.conf with its ports moved to loopback test ports and the test certificate."""
     text = (ROOT / "deploy" / "nginx.conf").read_text()
     replacements = {
@@ -38,6 +48,7 @@ def site_config(http_port, https_port, seam_port, cert, key):
         "server 127.0.0.1:3000;": f"server 127.0.0.1:{seam_port};",
         "/etc/letsencrypt/live/seam.example.com/fullchain.pem": str(cert),
         "/etc/letsencrypt/live/seam.example.com/privkey.pem": str(key),
+        **(limits or {}),
     }
     for old, new in replacements.items():
         assert text.count(old) == 1, f"deploy/nginx.conf no longer has exactly one {old!r}"
@@ -65,7 +76,13 @@ http {{
 
 
 @pytest.fixture
-def proxied(tmp_path, processes):
+def limits():
+    """Replacements of deploy/nginx.conf's limits; a test overrides this to reach them."""
+    return None
+
+
+@pytest.fixture
+def proxied(tmp_path, processes, limits):
     """`python seam.py` (proxy_headers on, as deploy/nginx.conf expects) behind nginx on TLS."""
     seam = processes.seam(proxy_headers="true", login_max_failures=2)
     http_port, https_port = free_port(), free_port()
@@ -74,7 +91,7 @@ def proxied(tmp_path, processes):
     prefix.mkdir()
     cert, key = self_signed_certificate(prefix)
     site = prefix / "seam.conf"
-    site.write_text(site_config(http_port, https_port, seam.port, cert, key))
+    site.write_text(site_config(http_port, https_port, seam.port, cert, key, limits))
     (prefix / "nginx.conf").write_text(main_config(prefix, site))
     nginx = processes(
         "nginx",
@@ -129,3 +146,47 @@ async def test_login_throttle_sees_the_client_address_not_the_proxy(proxied):
     assert await login(direct, "u9@seam.test", "192.0.2.2") == 401
     forged = [await login(through_nginx, f"p{n}@seam.test", f"192.0.2.{10 + n}") for n in range(3)]
     assert forged == [401, 401, 429]
+
+
+HSTS = "max-age=31536000"
+
+
+async def test_nginx_sends_hsts_on_every_https_response(proxied):
+    api = Api(proxied["base_url"], ca_certs=str(proxied["cert"]))
+    for path, prefix in (("/healthz", ""), ("/", ""), ("/auth/me", "/api/v1"), ("/nope", "/api/v1")):
+        response = await api.fetch("GET", path, prefix=prefix)
+        assert response.headers["Strict-Transport-Security"] == HSTS, (path, response.status)
+
+
+def too_many_requests(status, body, headers):
+    assert status == 429 and body == {"success": False, "message": msg.TOO_MANY_REQUESTS}
+    assert headers["Retry-After"] == "1" and headers["Strict-Transport-Security"] == HSTS
+
+
+@pytest.mark.parametrize("limits", [TEST_LIMITS])
+async def test_nginx_limits_requests_and_connections_per_address(proxied, limits):
+    """deploy/nginx.conf's limit_req (API) and limit_conn (every request being served, open sockets included),
+    here lowered to 5 requests and 3 connections: beyond them, 429 in SEAM's envelope from nginx itself."""
+    base_url = proxied["base_url"]
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=proxied["trust"])) as session:
+
+        async def get(path):
+            async with session.get(base_url + path) as response:
+                body = await response.json() if response.content_type == "application/json" else None
+                return response.status, body, response.headers
+
+        answers = [await get("/healthz") for _ in range(8)]
+        served = [status for status, _, _ in answers].count(200)  # the fixture's start-up check took one
+        assert 4 <= served <= 6 and [status for status, _, _ in answers] == [200] * served + [429] * (8 - served)
+        too_many_requests(*answers[-1])
+
+        url = base_url.replace("https", "wss") + "/socket.io/?EIO=4&transport=websocket"
+        sockets = [await session.ws_connect(url) for _ in range(3)]
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await session.ws_connect(url)
+        assert refused.value.status == 429
+        await sockets[0].close()
+        fourth = await session.ws_connect(url)
+        assert (await fourth.receive_str(timeout=5)).startswith("0{")
+        for ws in [*sockets[1:], fourth]:
+            await ws.close()
