@@ -3,6 +3,7 @@
 import asyncio
 import pathlib
 import re
+import runpy
 import sqlite3
 from contextlib import closing
 
@@ -10,7 +11,7 @@ import pytest
 
 import messages as msg
 import seam
-from app.config import SETTINGS
+from app.config import DEFAULTS, SETTINGS
 from bench.seam_process import seam_env
 from handlers import ROUTE_TABLE
 from tests.support.clients import ADMIN_EMAIL, PASSWORD, assert_error
@@ -32,6 +33,15 @@ def test_help_lists_settings_and_commands(tmp_path):
     for command in ("routes", "create-admin EMAIL", "reset-password EMAIL", "backup PATH"):
         assert command in result.stdout
     assert not (tmp_path / "seam.db").exists()
+
+
+def test_every_setting_is_documented_with_its_default():
+    """seam.conf holds every setting at its default (and nothing else); the README's table names each one."""
+    root = pathlib.Path(seam.__file__).parent
+    conf = {k: v for k, v in runpy.run_path(str(root / "seam.conf")).items() if not k.startswith("__")}
+    assert conf == DEFAULTS
+    readme = (root / "README.md").read_text()
+    assert [s.name for s in SETTINGS if f"| `{s.name}` |" not in readme] == []
 
 
 def test_routes_prints_the_catalog(tmp_path):
