@@ -74,6 +74,16 @@ async def connected(session, base_url, token):
     return raw, json.loads(reply[2:])["sid"]
 
 
+async def watched_raw_socket(session, api, base_url, sockets, caplog):
+    """An admin's token, a watching tab and a connected RawSocket, with the log captured from here on."""
+    token = await api.login()
+    watcher = await sockets(token)
+    raw, sid = await connected(session, base_url, token)
+    caplog.clear()
+    caplog.set_level(logging.INFO)
+    return token, watcher, raw, sid
+
+
 async def failed_handshakes(session, base_url, count):
     for index in range(count):
         raw = RawSocket(session, base_url)
@@ -190,11 +200,7 @@ async def test_a_malformed_frame_closes_that_socket_with_one_log_line(api, base_
     """Left to engineio/socketio, each such frame logged a traceback (twice) and the socket stayed open:
     a client could flood the log. Now: one escaped WARNING line, that socket closed, everyone else served."""
     async with aiohttp.ClientSession() as session:
-        token = await api.login()
-        watcher = await sockets(token)
-        raw, sid = await connected(session, base_url, token)
-        caplog.clear()
-        caplog.set_level(logging.INFO)
+        token, watcher, raw, sid = await watched_raw_socket(session, api, base_url, sockets, caplog)
         await (raw.ws.send_bytes(frame) if isinstance(frame, bytes) else raw.ws.send_str(frame))
         await raw.wait_closed()
         await settled(lambda: sid not in services.hub.sockets)
@@ -248,11 +254,7 @@ async def test_a_binary_event_closes_the_socket_before_any_attachment_is_buffere
     """Regression: a client announced attachments (`451-[...]`) and streamed them: socketio buffered each one
     (+60 MiB on one socket). SEAM takes no binary client events: the header closes the socket, one log line."""
     async with aiohttp.ClientSession() as session:
-        token = await api.login()
-        watcher = await sockets(token)
-        raw, sid = await connected(session, base_url, token)
-        caplog.clear()
-        caplog.set_level(logging.INFO)
+        token, watcher, raw, sid = await watched_raw_socket(session, api, base_url, sockets, caplog)
         await raw.ws.send_str('452-["upload",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]')
         try:
             for _ in range(20):
