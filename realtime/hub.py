@@ -86,8 +86,9 @@ class RealtimeHub:
         self.publisher = None
         self.sio.on("connect", self.on_connect)
         self.sio.on("disconnect", self.on_disconnect)
-        self.sio.eio.on("connect", self.on_engineio_connect)  # these two in place of socketio's own
+        self.sio.eio.on("connect", self.on_engineio_connect)  # these three in place of socketio's own
         self.sio.eio.on("message", self.on_client_message)
+        self.sio.eio.on("disconnect", self.on_engineio_disconnect)
 
     def origin_allowed(self, origin, environ):
         """Configured origins (SPEC §8) and the server's own (the bundled console); no Origin = not a browser."""
@@ -164,6 +165,14 @@ class RealtimeHub:
         self.handshakes[eio_sid] = loop.call_later(
             self.handshake_seconds, lambda: loop.create_task(self._handshake_missed(eio_sid))
         )
+
+    async def on_engineio_disconnect(self, eio_sid, reason):
+        """socketio's own, and the session's handshake deadline goes with it (not 10 s later: a flood of
+        refused handshakes must not pile up timers)."""
+        handshake = self.handshakes.pop(eio_sid, None)
+        if handshake:
+            handshake.cancel()
+        await self.sio._handle_eio_disconnect(eio_sid, reason)
 
     async def _handshake_missed(self, eio_sid):
         if self.handshakes.pop(eio_sid, None) is not None:

@@ -145,6 +145,7 @@ async def test_bad_token_handshake_flood_does_not_grow_memory(base_url, services
             tracemalloc.stop()
         assert grown / FLOOD_HANDSHAKES < MAX_GROWTH_PER_HANDSHAKE, f"{grown} bytes after {FLOOD_HANDSHAKES} handshakes"
         assert services.hub.sockets == {} and services.hub.user_sids == {} and services.hub.expiry == {}
+        assert services.hub.handshakes == {}  # each refused session took its deadline timer with it
 
 
 async def test_client_that_never_answers_pings_is_dropped(api, base_url, services, sockets):
