@@ -11,7 +11,9 @@ import aiohttp
 import pytest
 
 from bench.seam_process import SEAM, free_port, http_json, seam_env
+from realtime.fanout import PLAIN_STREAMS
 from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, Api, EventRecorder
+from web.listener import ConnectionStream
 
 # Generous on purpose. The ~1200 connections cut in the 30 s pass ~75 MiB of partial bodies through the heap;
 # glibc keeps most freed heap pages mapped, so RSS ends ~25 MiB above baseline (a second attack adds ~6 MiB,
@@ -90,6 +92,14 @@ async def test_connections_over_max_connections_wait_until_one_closes(api, base_
         "max_connections (3) reached: new connections wait until one closes"
     ]
     held[1][1].close()
+
+
+async def test_a_socket_on_seams_listener_keeps_the_direct_fanout_path(api, services, sockets):
+    """SEAM's counted stream is still a plain TCP stream: broadcasts may write to it with socket.send() (d3)."""
+    await sockets(await api.login())
+    (handler,) = services.hub.sio.manager.connections.values()
+    stream = handler.ws_connection.stream
+    assert type(stream) is ConnectionStream and type(stream) in PLAIN_STREAMS
 
 
 @pytest.mark.timeout(60)
