@@ -14,9 +14,9 @@ import tornado.options
 
 from app.application import make_app, make_server
 from app.config import SETTINGS, ConfigError, validate
-from app.services import Services
+from app.services import Services, check_admin_password
 from handlers import ROUTE_TABLE, permission_catalog
-from handlers.schema import EMAIL
+from security import emails
 from security.passwords import temporary_password
 from store.db import create_private
 from store.errors import AppError
@@ -30,6 +30,7 @@ commands:
   routes                  print the route table and the permission catalog
   create-admin EMAIL      add an admin account (password: $SEAM_ADMIN_PASSWORD or printed once)
   reset-password EMAIL    give an account a new temporary password (printed once)
+  unlock EMAIL            clear an email's failed-login count (a running server applies it within a second)
   backup PATH             write a consistent copy of the database, also while the server runs
 
 settings come from seam.conf (or --config=FILE), then SEAM_<NAME> environment variables,
@@ -146,12 +147,27 @@ def tune_gc():
     gc.set_threshold(100_000, 50, 100)
 
 
+async def check_default_role(services):
+    """Open registration needs the role `default_role` was resolved to (by id: SPEC §10)."""
+    name, role_id = services.config["default_role"], services.default_role_id
+    if role_id is None:
+        raise ConfigError(f"invalid setting 'default_role': role {name!r} does not exist")
+    if await services.roles.get(role_id) is None:
+        raise ConfigError(
+            f"invalid setting 'default_role': the role {name!r} named when it was set (id {role_id}) was deleted;"
+            " set it to another role's name"
+        )
+
+
 async def serve(config):
     services = Services(config, permission_catalog())
     await services.start(os.environ.get("SEAM_ADMIN_PASSWORD") or None)
-    if config["open_registration"] and await services.roles.by_name(config["default_role"]) is None:
-        await services.stop()
-        raise ConfigError(f"invalid setting 'default_role': role {config['default_role']!r} does not exist")
+    if config["open_registration"]:
+        try:
+            await check_default_role(services)
+        except ConfigError:
+            await services.stop()
+            raise
     if services.admin_password:
         print(
             f"SEAM first start: admin account {config['admin_email']} with password {services.admin_password}"
@@ -199,7 +215,9 @@ async def with_services(config, action):
 
 
 async def create_admin(services, email):
-    given = os.environ.get("SEAM_ADMIN_PASSWORD")
+    given = os.environ.get("SEAM_ADMIN_PASSWORD") or None
+    if given:
+        check_admin_password(services.config, given, email)
     password = given or temporary_password()
     role = await services.roles.by_name(ADMIN_ROLE)
     if role is None:
@@ -219,6 +237,12 @@ async def reset_password(services, email):
     async with services.db.transaction() as tx:
         await services.users.set_password(tx, user.idUser, digest, must_change=1)
     print(f"new temporary password for {email}: {password} (shown once)")
+
+
+async def unlock(services, email):
+    """Counters live in the database: a running server notices this commit and reloads them."""
+    removed = await services.throttle.unlock(email)
+    print(f"failed-login count of {email} cleared ({removed} recorded)")
 
 
 def backup(config, target):
@@ -248,7 +272,8 @@ def backup(config, target):
 
 def run_command(config, args):
     command, operands = args[0], args[1:]
-    expected = {"routes": 0, "create-admin": 1, "reset-password": 1, "backup": 1}
+    by_email = {"create-admin": create_admin, "reset-password": reset_password, "unlock": unlock}
+    expected = {"routes": 0, "backup": 1, **dict.fromkeys(by_email, 1)}
     if command not in expected or len(operands) != expected[command]:
         raise ConfigError(f"unknown command or wrong arguments: {' '.join(args)} (see --help)")
     if command == "routes":
@@ -256,10 +281,11 @@ def run_command(config, args):
     elif command == "backup":
         backup(config, operands[0])
     else:
-        if command == "create-admin" and not EMAIL.match(operands[0]):
+        email = emails.clean(operands[0])  # the API's rule: a trailing newline or a zero-width space is refused
+        if email is None:
             raise ConfigError(f"{operands[0]!r} is not an email address")
-        action = create_admin if command == "create-admin" else reset_password
-        asyncio.run(with_services(config, lambda services: action(services, operands[0])))
+        action = by_email[command]
+        asyncio.run(with_services(config, lambda services: action(services, email)))
 
 
 def main(argv=None):

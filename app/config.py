@@ -5,16 +5,15 @@ tests pass a plain dict, completed from the same defaults.
 """
 
 import ipaddress
-import re
 
 import attrs
 
+from security import emails
 from security.durations import parse_duration
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 # HS256 with a short key is cracked offline from any token (a one-letter secret was, by the attack pass).
 MIN_JWT_SECRET_BYTES = 32
-EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
 
 
 @attrs.frozen
@@ -33,13 +32,16 @@ SETTINGS = (
     Setting("db_path", "seam.db", str, "SQLite database file, created on first start"),
     Setting("jwt_secret", "", str, "HS256 secret (32+ bytes); empty = generated on first start, kept in the database"),
     Setting("jwt_expires", "1h", str, "token lifetime: seconds or 30m, 1h, 7d"),
+    Setting("session_max_age", "7d", str, "longest a session lasts from its login, however often it is refreshed"),
     Setting("bcrypt_rounds", 12, int, "bcrypt cost factor (4-31)"),
-    Setting("password_min_length", 8, int, "minimum password length (max is 100)"),
+    Setting("password_min_length", 8, int, "minimum password length (max is 100 characters and 72 bytes)"),
     Setting("cors_origins", [], str, "origins allowed to call the API and open sockets (comma-separated)", True),
     Setting("open_registration", False, bool, "let anonymous visitors register (always with default_role)"),
-    Setting("default_role", "user", str, "role given to self-registered users"),
+    Setting(
+        "default_role", "user", str, "role given to self-registered users (kept by id: renaming roles never changes it)"
+    ),
     Setting("admin_email", "admin@seam.local", str, "email of the admin account created on first start"),
-    Setting("login_max_failures", 10, int, "failed logins per address or email before 429"),
+    Setting("login_max_failures", 10, int, "failed logins per address before 429; past it per email, logins slow down"),
     Setting("login_window", "15m", str, "window for counting failed logins: seconds or 30m, 1h"),
     Setting("change_retention", 10000, int, "change-feed rows kept; older 'since' values get 410"),
     Setting("max_body_bytes", 1048576, int, "largest accepted request body, in bytes"),
@@ -85,15 +87,17 @@ def validate(values):
     _range(config, "change_retention", 1, 1_000_000_000)
     _range(config, "max_body_bytes", 1024, 1024**3)
     _range(config, "max_connections", 1, 1_000_000)
-    for name in ("jwt_expires", "login_window", "header_timeout", "body_timeout"):
+    for name in ("jwt_expires", "session_max_age", "login_window", "header_timeout", "body_timeout"):
         try:
             parse_duration(config[name])
         except ValueError as error:
             raise ConfigError(f"invalid setting '{name}': {error}") from None
     if config["log_level"].lower() not in LOG_LEVELS:
         raise ConfigError(f"invalid setting 'log_level': {config['log_level']!r} is not one of {', '.join(LOG_LEVELS)}")
-    if not EMAIL.match(config["admin_email"]):
+    admin_email = emails.clean(config["admin_email"])
+    if admin_email is None:
         raise ConfigError(f"invalid setting 'admin_email': {config['admin_email']!r} is not an email address")
+    config["admin_email"] = admin_email
     if not config["db_path"]:
         raise ConfigError("invalid setting 'db_path': must not be empty")
     if not config["default_role"].strip():

@@ -8,15 +8,18 @@ import sqlite3
 import tornado.ioloop
 
 from app.config import ConfigError
+from handlers import schema
 from realtime.hub import RealtimeHub
+from security.containment import Containment
 from security.durations import parse_duration
-from security.passwords import Passwords, temporary_password
-from security.throttle import LoginThrottle
+from security.passwords import Passwords, refuse_email_as_password, temporary_password
+from security.throttle import Throttle
 from security.tokens import Authenticator, Tokens
 from store import seed
 from store.cache import AuthCache
 from store.changes import ChangeRepository
-from store.db import Database
+from store.db import Database, fold
+from store.errors import ValidationError
 from store.permissions import PermissionRepository
 from store.roles import RoleRepository
 from store.settings import SettingsRepository
@@ -26,6 +29,17 @@ from web.cors import Cors
 
 log = logging.getLogger("seam")
 EXTERNAL_CHECK_MS = 1000
+
+
+def check_admin_password(config, password, email):
+    """$SEAM_ADMIN_PASSWORD, when it is used, follows the API's rules for a new password (SPEC §10)."""
+    _, problem = schema.check("SEAM_ADMIN_PASSWORD", schema.NEW_PASSWORD, password, limits=config)
+    if problem:
+        raise ConfigError(problem)
+    try:
+        refuse_email_as_password(password, email, "SEAM_ADMIN_PASSWORD")
+    except ValidationError as error:
+        raise ConfigError(error.message) from None
 
 
 class InFlight:
@@ -59,13 +73,15 @@ class Services:
         self.changes = ChangeRepository(self.db, config["change_retention"])
         self.stored_settings = SettingsRepository(self.db)
         self.passwords = Passwords(config["bcrypt_rounds"])
-        self.throttle = LoginThrottle(config["login_max_failures"], parse_duration(config["login_window"]))
+        self.throttle = Throttle(self.db, config["login_max_failures"], parse_duration(config["login_window"]))
+        self.containment = Containment(self.cache, self.permissions)
         self.cors = Cors(config["cors_origins"])
         self.requests = InFlight()
         self.tokens = None
         self.auth = Authenticator(None, self.cache)
         self.hub = RealtimeHub(self.auth, self.cache, config["cors_origins"], self.session_view)
         self.admin_password = None
+        self.default_role_id = None
         self.watcher = None
         self.data_version = None
 
@@ -89,6 +105,8 @@ class Services:
     async def _open(self, admin_password):
         await self.db.open()
         if not await seed.is_seeded(self.db):
+            if admin_password:
+                check_admin_password(self.config, admin_password, self.config["admin_email"])
             password = admin_password or temporary_password()
             digest = await self.passwords.hash(password)
             await seed.seed(self.db, self.catalog, self.config["admin_email"], digest, not admin_password)
@@ -97,8 +115,10 @@ class Services:
         else:
             await seed.add_missing_permissions(self.db, await self.permissions.missing_from(self.catalog))
         await self.changes.keep_window()
-        self.tokens = Tokens(await self._jwt_secret(), self.config["jwt_expires"])
+        await self.throttle.load()
+        self.tokens = Tokens(await self._jwt_secret(), self.config["jwt_expires"], self.config["session_max_age"])
         self.auth.tokens = self.tokens
+        self.default_role_id = await self._default_role_id()
         self.data_version = await self.db.data_version()
 
     async def _jwt_secret(self):
@@ -111,8 +131,23 @@ class Services:
                 await self.stored_settings.put(tx, "jwt_secret", secret)
         return secret
 
+    async def _default_role_id(self):
+        """`default_role` names a role when the setting is set (or changed); from then on the id decides, so
+        renaming roles, before a restart or after it, never changes what self-registered users get (SPEC §10)."""
+        name = self.config["default_role"]
+        resolved_for = await self.stored_settings.get("default_role_name")
+        if resolved_for is not None and fold(resolved_for) == fold(name):
+            return int(await self.stored_settings.get("default_role_id"))
+        role = await self.roles.by_name(name)
+        if role is None:
+            return None
+        async with self.db.transaction() as tx:
+            await self.stored_settings.put(tx, "default_role_name", name)
+            await self.stored_settings.put(tx, "default_role_id", str(role.idRole))
+        return role.idRole
+
     async def _check_external_changes(self):
-        """Another process (a maintenance subcommand) committed: drop the auth cache."""
+        """Another process (a maintenance subcommand) committed: drop the auth cache, reload the throttle."""
         try:
             version = await self.db.data_version()
         except Exception:  # the database is closing
@@ -120,6 +155,7 @@ class Services:
         if version != self.data_version:
             self.data_version = version
             self.cache.forget_all()
+            await self.throttle.load()
 
     async def session_view(self, user_id):
         """{user, permissions, sidebarItems} as login, /auth/me and session:changed return them."""

@@ -1,39 +1,64 @@
 """/auth: register, login, the caller's session, token refresh and password change."""
 
+import logging
+
 import attrs
 
 import messages as msg
 from handlers.base import ApiHandler
 from handlers.routing import Route, handler_routes
-from handlers.schema import EMAIL, number, text
+from handlers.schema import email_address, new_password, number, text
+from security.passwords import refuse_email_as_password
+from security.throttle import address_key, email_key, register_key
 from store.errors import Forbidden, Locked, Unauthorized, ValidationError
+
+# Failed password checks, one line each with the client address and the email tried (fail2ban reads them:
+# deploy/fail2ban/), never the password.
+log = logging.getLogger("seam.auth")
 
 
 @attrs.frozen
 class RegisterBody:
     full_name: str = text(2, 100)
-    email: str = text(max_len=100, pattern=EMAIL)
-    password: str = text("password_min_length", 100, strip=False)
+    email: str = email_address()
+    password: str = new_password()
     roleId: int = number()
 
 
 @attrs.frozen
 class LoginBody:
-    email: str = text(max_len=100)
+    email: str = email_address(pattern=False)
     password: str = text(max_len=100, strip=False)
 
 
 @attrs.frozen
 class PasswordBody:
     currentPassword: str = text(max_len=100, strip=False)
-    newPassword: str = text("password_min_length", 100, strip=False)
+    newPassword: str = new_password()
+
+
+async def password_matches(handler, email, password, digest, action):
+    """A password check that counts as a guess (SPEC §10): refused past the limit per address, slowed down per
+    email, each miss logged for fail2ban; a match clears the email's count."""
+    services, address = handler.services, handler.request.remote_ip
+    guesses = email_key(email)
+    async with services.throttle.attempt(refuse=[address_key(address)], slow=[guesses]) as attempt:
+        if not await services.passwords.check(password, digest, address):
+            await attempt.count()
+            log.warning("failed %s from %s for %r", action, address, email)
+            return False
+    await services.throttle.forget(guesses)
+    return True
 
 
 async def create_user(handler, body, role_id, message):
-    """Shared by /auth/register and POST /users: hash off the loop, insert, record the change."""
+    """Shared by /auth/register and POST /users: check, hash off the loop, insert, record the change."""
     services = handler.services
+    refuse_email_as_password(body.password, body.email)
+    if handler.identity is not None:
+        await services.containment.role(handler.identity, role_id)
     handler.processing(msg.OP_HASHING)
-    digest = await services.passwords.hash(body.password)
+    digest = await services.passwords.hash(body.password, handler.request.remote_ip)
     handler.processing(msg.OP_SAVING)
     async with services.db.transaction() as tx:
         user = await services.users.create(tx, body.full_name, body.email, digest, role_id)
@@ -62,35 +87,39 @@ class RegisterHandler(ApiHandler):
             raise Forbidden(msg.FORBIDDEN)
 
     async def on_post(self):
-        if self.identity is None:
-            role = await self.services.roles.by_name(self.services.config["default_role"])
-            if role is None:  # renamed or deleted since start-up: nothing safe to give a newcomer
-                raise Forbidden(msg.REGISTRATION_CLOSED)
-            role_id = role.idRole
-        else:
-            role_id = self.body.roleId
-        await create_user(self, self.body, role_id, msg.REGISTERED)
+        if self.identity is not None:
+            await create_user(self, self.body, self.body.roleId, msg.REGISTERED)
+            return
+        services = self.services
+        role = await services.roles.get(services.default_role_id) if services.default_role_id else None
+        if role is None:  # deleted since it was resolved: nothing safe to give a newcomer
+            raise Forbidden(msg.REGISTRATION_CLOSED)
+        # Each anonymous registration costs a bcrypt hash: counted per address, refused past the limit.
+        async with services.throttle.attempt(refuse=[register_key(self.request.remote_ip)]) as attempt:
+            await attempt.count()
+        await create_user(self, self.body, role.idRole, msg.REGISTERED)
 
 
 class LoginHandler(ApiHandler):
     routes = handler_routes(Route("POST", "/auth/login", "public", "auth:login", False, LoginBody))
 
     async def on_post(self):
-        services, email = self.services, self.body.email
-        keys = (f"ip:{self.request.remote_ip}", f"email:{email.lower()}")
-        services.throttle.check(*keys)
+        services, email, password = self.services, self.body.email, self.body.password
         user = await services.users.by_email(email)
-        if not await services.passwords.check(self.body.password, user.password_hash if user else None):
-            services.throttle.fail(*keys)
+        if not await password_matches(self, email, password, user.password_hash if user else None, "login"):
             raise Unauthorized(msg.BAD_CREDENTIALS)
         if not user.isActive:
             raise Locked(msg.USER_INACTIVE)
-        services.throttle.forget(keys[1])
+        if services.passwords.outdated(user.password_hash):  # bcrypt_rounds changed: same cost for everyone
+            digest = await services.passwords.hash(password, self.request.remote_ip)
+            async with services.db.transaction() as tx:
+                await services.users.rehash(tx, user.idUser, digest)
         self.op.bind(user.idUser)
         view = await services.session_view(user.idUser)
+        issued = services.tokens.issue(user, user.roleName)
         data = {
-            "token": services.tokens.issue(user, user.roleName),
-            "expiresIn": services.tokens.expires_text,
+            "token": issued.token,
+            "expiresIn": issued.expires_in,
             **view,
             "mustChangePassword": bool(user.mustChangePassword),
         }
@@ -98,7 +127,7 @@ class LoginHandler(ApiHandler):
 
 
 class MeHandler(ApiHandler):
-    routes = handler_routes(Route("GET", "/auth/me", "auth", "auth:me"))
+    routes = handler_routes(Route("GET", "/auth/me", "auth", "auth:me", while_must_change=True))
 
     async def on_get(self):
         view = await self.services.session_view(self.user.idUser)
@@ -110,12 +139,12 @@ class MeHandler(ApiHandler):
 
 
 class RefreshHandler(ApiHandler):
-    routes = handler_routes(Route("POST", "/auth/refresh", "auth", "auth:refresh"))
+    routes = handler_routes(Route("POST", "/auth/refresh", "auth", "auth:refresh", while_must_change=True))
 
     async def on_post(self):
-        tokens = self.services.tokens
-        token = tokens.issue(self.user, self.identity.grants.roleName)
-        await self.ok({"token": token, "expiresIn": tokens.expires_text}, msg.TOKEN_REFRESHED, event_data=None)
+        """A new token for the same session: it never outlives `session_max_age` from the login (SPEC §10)."""
+        issued = self.services.tokens.issue(self.user, self.identity.grants.roleName, self.identity.auth_time)
+        await self.ok({"token": issued.token, "expiresIn": issued.expires_in}, msg.TOKEN_REFRESHED, event_data=None)
 
 
 class PasswordHandler(ApiHandler):
@@ -128,25 +157,26 @@ class PasswordHandler(ApiHandler):
             True,
             PasswordBody,
             broadcast=False,
+            while_must_change=True,
         ),
     )
 
     async def on_put(self):
         services, body = self.services, self.body
         user = await services.users.require(self.user.idUser)
+        refuse_email_as_password(body.newPassword, user.email, "newPassword")
         self.processing(msg.OP_HASHING)
-        if not await services.passwords.check(body.currentPassword, user.password_hash):
+        # A stolen token must not buy unlimited guesses: these count as failed logins (SPEC §10).
+        if not await password_matches(self, user.email, body.currentPassword, user.password_hash, "password change"):
             raise ValidationError(msg.WRONG_CURRENT_PASSWORD)
         if body.currentPassword == body.newPassword:
             raise ValidationError(msg.SAME_PASSWORD)
-        digest = await services.passwords.hash(body.newPassword)
+        digest = await services.passwords.hash(body.newPassword, self.request.remote_ip)
         async with services.db.transaction() as tx:
             updated = await services.users.set_password(tx, user.idUser, digest, must_change=0)
-        token = services.tokens.issue(updated, updated.roleName)
+        issued = services.tokens.issue(updated, updated.roleName)
         self.revoke_sessions(user.idUser, msg.REVOKED_PASSWORD_CHANGED, keep_sid=self.op.initiator)
-        await self.ok(
-            {"token": token, "expiresIn": services.tokens.expires_text}, msg.PASSWORD_CHANGED, event_data=None
-        )
+        await self.ok({"token": issued.token, "expiresIn": issued.expires_in}, msg.PASSWORD_CHANGED, event_data=None)
 
 
 HANDLERS = [RegisterHandler, LoginHandler, MeHandler, RefreshHandler, PasswordHandler]

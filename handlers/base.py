@@ -103,6 +103,8 @@ class ApiHandler(tornado.web.RequestHandler):
         if token is None:
             raise Unauthorized(msg.TOKEN_REQUIRED)
         self.identity = await self.services.auth.identify(token)
+        if not self.route.while_must_change:
+            self.identity.ensure_password_changed()
         if self.route.guard == "rbac" and not self.identity.can(self.route.permission):
             raise Forbidden(msg.FORBIDDEN)
 

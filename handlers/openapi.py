@@ -16,6 +16,8 @@ BEARER = "bearerAuth"
 DESCRIPTION = (
     "Users, roles, permissions and menus, every operation mirrored live over Socket.IO. "
     "Strings are trimmed before their length is checked (passwords are not) and may not contain NUL; "
+    "emails are NFC-normalized and may not contain control or zero-width characters; "
+    "new passwords are at most 72 bytes in UTF-8, not blank and not the email; "
     "unknown body fields are ignored; an update must send at least one known field; "
     "a non-empty body must be sent as application/json."
 )
@@ -23,13 +25,14 @@ ENVELOPE_HEADERS = {"X-Operation-ID": {"$ref": "#/components/headers/OperationId
 ERROR_TEXT = {
     400: "Validation failed or malformed JSON",
     401: "Missing, invalid, expired or revoked token, or bad credentials",
-    403: "The caller's role lacks this route's permission",
+    403: "The caller's role lacks this route's permission or a permission of the user or role it acts on, "
+    "or the caller must change its password first",
     404: "Unknown record",
     409: "Conflict: duplicate, still referenced, already assigned or lock-out guard",
     410: "The requested history is no longer retained",
     413: "Request body too large",
     423: "Inactive user",
-    429: "Too many failed logins (see Retry-After)",
+    429: "Too many failed password checks or anonymous registrations from this address (see Retry-After)",
     500: "Unexpected error",
 }
 # Route-independent schemas: the two envelopes of SPEC §1.
@@ -79,6 +82,8 @@ def rule_schema(rule, config):
     schema = {key: value for key, value in schema.items() if value is not None}
     if rule.nullable:
         schema = {"anyOf": [schema, {"type": "null"}]}
+    if rule.max_bytes is not None:
+        schema["description"] = f"at most {rule.max_bytes} bytes in UTF-8; not blank; not the account's email"
     if rule.description:
         schema["description"] = rule.description
     return schema
@@ -114,7 +119,7 @@ def error_statuses(route):
         statuses |= {413}
     if route.guard != "public" or route.identifies or route.operation == "auth:login":
         statuses |= {401}
-    if route.guard == "rbac" or route.identifies:
+    if route.guard == "rbac" or route.identifies or (route.guard == "auth" and not route.while_must_change):
         statuses |= {403}
     references = route.body is not None and any(r.kind == "number" for r in rules(route.body).values())
     if route.params or references or route.operation == "permissions:fetchByUri":
@@ -122,7 +127,9 @@ def error_statuses(route):
     if route.mutating:
         statuses |= {409}
     if route.operation == "auth:login":
-        statuses |= {423, 429}
+        statuses |= {423}
+    if route.operation in ("auth:login", "auth:password", "auth:register"):
+        statuses |= {429}
     if route.operation == "changes:fetchAll":
         statuses |= {410}
     return sorted(statuses)

@@ -55,10 +55,14 @@ class PermissionRegisterHandler(ApiHandler):
     )
 
     async def on_post(self):
+        permissions = self.services.permissions
         self.processing(msg.OP_SAVING)
         async with self.services.db.transaction() as tx:
-            permission = await self.services.permissions.create(tx, self.body.nameUri, self.body.description)
-            await self.record(tx, msg.PERMISSION_CREATED, permission.public(), after=permission.public())
+            permission = await permissions.create(tx, self.body.nameUri, self.body.description)
+            role_ids = await permissions.grant_to_creator(tx, permission.idPermission, self.user.roleId)
+            after = {**permission.public(), "roles": role_ids}
+            await self.record(tx, msg.PERMISSION_CREATED, permission.public(), after=after)
+        self.refresh_sessions(role_ids=set(role_ids))
         await self.ok(permission.public(), msg.PERMISSION_CREATED)
 
 
@@ -114,6 +118,8 @@ class PermissionAssignHandler(ApiHandler):
 
     async def on_post(self):
         role_id, permission_id = self.body.roleId, self.body.permissionId
+        await self.services.containment.grant(self.identity, permission_id)
+        await self.services.containment.role(self.identity, role_id)
         self.processing(msg.OP_SAVING)
         data = {"roleId": role_id, "permissionId": permission_id}
         async with self.services.db.transaction() as tx:
@@ -140,6 +146,7 @@ class PermissionUnassignHandler(ApiHandler):
 
     async def on_delete(self):
         role_id, permission_id = self.body.roleId, self.body.permissionId
+        await self.services.containment.role(self.identity, role_id)
         self.processing(msg.OP_SAVING)
         async with self.services.db.transaction() as tx:
             await self.services.permissions.unassign(tx, role_id, permission_id)
@@ -162,6 +169,7 @@ class PermissionHandler(ApiHandler):
 
     async def on_delete(self):
         permission_id = self.params["id"]
+        await self.services.containment.removal(self.identity, permission_id)
         self.processing(msg.OP_CHECKING)
         async with self.services.db.transaction() as tx:
             permission, role_ids = await self.services.permissions.delete(tx, permission_id)

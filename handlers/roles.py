@@ -47,6 +47,7 @@ class RoleHandler(ApiHandler):
 
     async def on_put(self):
         role_id = self.params["idRole"]
+        await self.services.containment.role(self.identity, role_id)
         after = await self.update_recorded(
             self.services.roles, role_id, self.fields_to_update(), msg.ROLE_UPDATED, lambda role: role.public()
         )
@@ -55,6 +56,7 @@ class RoleHandler(ApiHandler):
 
     async def on_delete(self):
         role_id = self.params["idRole"]
+        await self.services.containment.role(self.identity, role_id)
         self.processing(msg.OP_CHECKING)
         async with self.services.db.transaction() as tx:
             before = await self.services.roles.require(role_id, tx)

@@ -31,6 +31,8 @@ class Route:
     broadcast: bool = True
     # The success status (201 for routes that create something); `ok()` answers with it.
     status: int = 200
+    # Open to a session whose password must change first (SPEC §10): /auth/me, /auth/password, /auth/refresh.
+    while_must_change: bool = False
 
     @property
     def permission(self):

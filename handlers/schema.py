@@ -10,17 +10,18 @@ import re
 import attrs
 
 import messages as msg
+from security import emails
 from store.errors import ValidationError
 
 UNSET = type("Unset", (), {"__repr__": lambda self: "UNSET", "__bool__": lambda self: False})()
-EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
 DIGITS = re.compile(r"^[0-9]{1,18}$")
 MAX_INT = 2**53 - 1
+PASSWORD_MAX_BYTES = 72  # bcrypt reads no further: bytes past it would be silently ignored (SPEC §10)
 
 
 @attrs.frozen
 class Rule:
-    kind: str  # string | number | flag
+    kind: str  # string | email | number | flag
     required: bool = True
     min_len: int | str | None = None  # a str names a setting (e.g. password_min_length)
     max_len: int | None = None
@@ -30,6 +31,8 @@ class Rule:
     nullable: bool = False
     strip: bool = True
     description: str = ""
+    max_bytes: int | None = None  # in UTF-8
+    blank: bool = True  # False: at least one character that is not whitespace
 
 
 def _field(rule):
@@ -49,6 +52,20 @@ def text(min_len=None, max_len=None, required=True, pattern=None, nullable=False
             description=description,
         )
     )
+
+
+def email_address(required=True, pattern=True):
+    """An email (SPEC §10): trimmed, NFC-normalized, no control or zero-width characters; `pattern` also
+    requires the address shape (not at login, where anything that is not an account is just a 401)."""
+    return _field(Rule("email", required, max_len=100, pattern=emails.PATTERN if pattern else None))
+
+
+# A new password: password_min_length to 100 characters, at most 72 bytes, not blank; never trimmed.
+NEW_PASSWORD = Rule("string", True, "password_min_length", 100, strip=False, max_bytes=PASSWORD_MAX_BYTES, blank=False)
+
+
+def new_password(required=True):
+    return _field(attrs.evolve(NEW_PASSWORD, required=required))
 
 
 def number(minimum=1, maximum=MAX_INT, required=True, description=""):
@@ -76,12 +93,18 @@ def _check_string(name, rule, value, limits):
         return None, msg.FIELD_MAX_LENGTH.format(field=name, n=rule.max_len)
     if rule.strip:
         value = value.strip()
+    if rule.kind == "email":
+        value = emails.normalize(value)
     min_len = limits[rule.min_len] if isinstance(rule.min_len, str) else rule.min_len
     if min_len is not None and len(value) < min_len:  # what is kept: blanks are not content
         return None, msg.FIELD_MIN_LENGTH.format(field=name, n=min_len)
-    if rule.pattern is not None and not rule.pattern.match(value):
+    if not rule.blank and not value.strip():
+        return None, msg.FIELD_BLANK.format(field=name)
+    if rule.max_bytes is not None and len(value.encode("utf-8", "surrogatepass")) > rule.max_bytes:
+        return None, msg.FIELD_MAX_BYTES.format(field=name, n=rule.max_bytes)
+    if rule.pattern is not None and not rule.pattern.fullmatch(value):
         return None, msg.FIELD_FORMAT.format(field=name)
-    if "\x00" in value:
+    if "\x00" in value or (rule.kind == "email" and emails.has_invisible(value)):
         return None, msg.FIELD_FORMAT.format(field=name)
     return value, None
 
@@ -114,7 +137,7 @@ def _check_flag(name, value):
 
 def check(name, rule, value, from_query=False, limits=None):
     """(clean value, None) or (None, message) for one present, non-null value."""
-    if rule.kind == "string":
+    if rule.kind in ("string", "email"):
         return _check_string(name, rule, value, limits or {})
     if rule.kind == "number":
         return _check_number(name, rule, value, from_query)

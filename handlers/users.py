@@ -6,8 +6,8 @@ import messages as msg
 from handlers.auth import RegisterBody, create_user
 from handlers.base import ApiHandler
 from handlers.routing import Route, handler_routes
-from handlers.schema import EMAIL, flag, number, text
-from security.passwords import temporary_password
+from handlers.schema import email_address, flag, new_password, number, text
+from security.passwords import refuse_email_as_password, temporary_password
 
 
 @attrs.frozen
@@ -20,9 +20,9 @@ class UsersQuery:
 @attrs.frozen
 class UserUpdateBody:
     full_name: str = text(2, 100, required=False)
-    email: str = text(max_len=100, pattern=EMAIL, required=False)
+    email: str = email_address(required=False)
     roleId: int = number(required=False)
-    password: str = text("password_min_length", 100, required=False, strip=False)
+    password: str = new_password(required=False)
 
 
 @attrs.frozen
@@ -65,12 +65,18 @@ class UserHandler(ApiHandler):
         services, user_id = self.services, self.params["id"]
         fields = self.fields_to_update()
         password = fields.pop("password", None)
+        if password is not None:
+            target = await services.cache.user(user_id)
+            refuse_email_as_password(password, fields.get("email") or (target.email if target else None))
+        await services.containment.user(self.identity, user_id)
+        if "roleId" in fields:
+            await services.containment.role(self.identity, fields["roleId"])
         self.processing(msg.OP_CHECKING)
         digest = None
         if password is not None:
             await services.users.require(user_id)  # no bcrypt work for a user that does not exist
             self.processing(msg.OP_HASHING)
-            digest = await services.passwords.hash(password)
+            digest = await services.passwords.hash(password, self.request.remote_ip)
             self.processing(msg.OP_SAVING)
         async with services.db.transaction() as tx:
             before = await services.users.require(user_id, tx)
@@ -88,6 +94,7 @@ class UserHandler(ApiHandler):
 
     async def on_delete(self):
         services, user_id = self.services, self.params["id"]
+        await services.containment.user(self.identity, user_id)
         self.processing(msg.OP_CHECKING)
         async with services.db.transaction() as tx:
             before = await services.users.require(user_id, tx)
@@ -112,6 +119,7 @@ class UserStateHandler(ApiHandler):
     async def on_put(self):
         services, user_id, active = self.services, self.params["id"], self.body.isActive
         message = msg.USER_ACTIVATED if active else msg.USER_DEACTIVATED
+        await services.containment.user(self.identity, user_id)
         self.processing(msg.OP_CHECKING)
         async with services.db.transaction() as tx:
             before = await services.users.require(user_id, tx)
@@ -138,11 +146,12 @@ class UserPasswordResetHandler(ApiHandler):
 
     async def on_put(self):
         services, user_id = self.services, self.params["id"]
+        await services.containment.user(self.identity, user_id)
         self.processing(msg.OP_CHECKING)
         await services.users.require(user_id)
         password = temporary_password()
         self.processing(msg.OP_HASHING)
-        digest = await services.passwords.hash(password)
+        digest = await services.passwords.hash(password, self.request.remote_ip)
         async with services.db.transaction() as tx:
             before = await services.users.require(user_id, tx)
             after = await services.users.set_password(tx, user_id, digest, must_change=1)

@@ -16,7 +16,7 @@ import socketio
 import messages as msg
 from realtime.fanout import FanoutManager, socketio_handler
 from store.changes import READ_USERS
-from store.errors import Unauthorized
+from store.errors import Forbidden, Unauthorized
 from web.responses import envelope, set_security_headers
 
 EVERYONE = "authenticated"
@@ -143,8 +143,11 @@ class RealtimeHub:
             raise socketio.exceptions.ConnectionRefusedError(msg.SOCKET_TOKEN_REQUIRED)
         try:
             identity = await self.authenticator.identify(token)
+            identity.ensure_password_changed()  # a socket would show data the API refuses until then
         except Unauthorized:
             raise socketio.exceptions.ConnectionRefusedError(msg.TOKEN_INVALID) from None
+        except Forbidden as refusal:
+            raise socketio.exceptions.ConnectionRefusedError(refusal.message) from None
         user = identity.user
         self.sockets[sid] = (user.idUser, user.roleId)
         self.user_sids.setdefault(user.idUser, set()).add(sid)

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import os
 import sqlite3
+import unicodedata
 
 import aiosqlite
 
@@ -22,8 +23,11 @@ PRAGMAS = (
 
 
 def fold(text):
-    """Unicode case folding for names and emails: NOCASE folds ASCII only, so 'ÉDITOR' ≠ 'éditor' there."""
-    return text.casefold() if isinstance(text, str) else text
+    """Unicode caseless matching for names and emails: NOCASE folds ASCII only, so 'ÉDITOR' ≠ 'éditor' there,
+    and canonically equivalent spellings (NFC/NFD 'josé') are one name."""
+    if not isinstance(text, str):
+        return text
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", text).casefold())
 
 
 def create_private(path):

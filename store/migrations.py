@@ -67,6 +67,17 @@ MIGRATIONS = [
         );
         """,
     ),
+    (
+        "throttle counters",
+        """
+        CREATE TABLE throttle (
+            key TEXT NOT NULL,
+            at REAL NOT NULL
+        );
+        CREATE INDEX throttle_key ON throttle(key);
+        CREATE INDEX throttle_at ON throttle(at);
+        """,
+    ),
 ]
 
 

@@ -5,6 +5,12 @@ from store.errors import Conflict, NotFound
 from store.models import Permission
 
 SELECT = "SELECT p.idPermission, p.nameUri, p.description FROM permissions p"
+# Roles holding at least every permission of role ?: the creator's own and those above it (e.g. admin).
+GRANT_TO_CONTAINERS = (
+    "INSERT INTO permissionXRole (roleId, permissionId) SELECT r.idRole, ? FROM roles r WHERE NOT EXISTS ("
+    " SELECT 1 FROM permissionXRole c WHERE c.roleId = ? AND NOT EXISTS ("
+    "  SELECT 1 FROM permissionXRole x WHERE x.roleId = r.idRole AND x.permissionId = c.permissionId))"
+)
 
 
 class PermissionRepository:
@@ -29,11 +35,15 @@ class PermissionRepository:
         rows = await self.db.fetchall(f"{SELECT} WHERE p.nameUri = ? COLLATE NOCASE", (name_uri,))
         return [Permission(**dict(r)) for r in rows]
 
+    async def get(self, permission_id, tx=None):
+        row = await (tx or self.db).fetchone(f"{SELECT} WHERE p.idPermission = ?", (permission_id,))
+        return Permission(**dict(row)) if row else None
+
     async def require(self, permission_id, tx):
-        row = await tx.fetchone(f"{SELECT} WHERE p.idPermission = ?", (permission_id,))
-        if row is None:
+        permission = await self.get(permission_id, tx)
+        if permission is None:
             raise NotFound(msg.PERMISSION_NOT_FOUND.format(id=permission_id))
-        return Permission(**dict(row))
+        return permission
 
     async def _check_role(self, tx, role_id):
         row = await tx.fetchone("SELECT idRole, roleName FROM roles WHERE idRole = ?", (role_id,))
@@ -48,6 +58,17 @@ class PermissionRepository:
             "INSERT INTO permissions (nameUri, description) VALUES (?, ?)", (name_uri, description)
         )
         return await self.require(new_id, tx)
+
+    async def grant_to_creator(self, tx, permission_id, creator_role_id):
+        """A new permission goes to the creator's role and every role holding all the creator's role holds
+        (SPEC §10 containment: it can be granted by those who made it, and admins keep holding everything);
+        returns those roles' ids."""
+        await tx.execute(GRANT_TO_CONTAINERS, (permission_id, creator_role_id))
+        rows = await tx.fetchall(
+            "SELECT roleId FROM permissionXRole WHERE permissionId = ? ORDER BY roleId", (permission_id,)
+        )
+        tx.on_commit(self.cache.forget_roles)
+        return [r[0] for r in rows]
 
     async def assign(self, tx, role_id, permission_id):
         """Grant a permission to a role; returns False when it was already granted (idempotent)."""

@@ -114,8 +114,11 @@ class UserRepository:
         return await self.get(user_id, tx)
 
     async def set_active(self, tx, user_id, active):
-        await self._write(tx, user_id, ["isActive = ?"], [active])
-        if not active:
+        """Disabling also bumps tokenVersion (SPEC §10): enabling again never revives the tokens it revoked."""
+        if active:
+            await self._write(tx, user_id, ["isActive = ?"], [active])
+        else:
+            await self._write(tx, user_id, ["isActive = ?", "tokenVersion = tokenVersion + 1"], [active])
             await self.ensure_someone_can_assign(tx)
         return await self.get(user_id, tx)
 
@@ -128,6 +131,10 @@ class UserRepository:
             [password_hash, must_change],
         )
         return await self.get(user_id, tx)
+
+    async def rehash(self, tx, user_id, password_hash):
+        """The same password at the current bcrypt cost: not an edit (no updatedAt), tokens stay valid."""
+        await tx.execute("UPDATE users SET password = ? WHERE idUser = ?", (password_hash, user_id))
 
     async def delete(self, tx, user_id):
         await tx.execute("DELETE FROM users WHERE idUser = ?", (user_id,))

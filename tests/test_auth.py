@@ -1,12 +1,16 @@
 """/auth: login, me, refresh, password change, and the token checks of SPEC §3."""
 
+import sqlite3
 import time
+from contextlib import closing
 
 import jwt
+import pytest
 
 import messages as msg
 from handlers import permission_catalog
 from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, assert_error
+from tests.test_realtime_session import refused as refused_socket
 
 USER_FIELDS = {
     "idUser",
@@ -154,3 +158,100 @@ async def test_password_change(api):
     old = await api.fetch("POST", "/auth/login", json={"email": "changer@seam.test", "password": PASSWORD})
     assert_error(old, 401, msg.BAD_CREDENTIALS)
     await api.login("changer@seam.test", "brand-new-pass")
+
+
+# --- SPEC §10: disabling revokes, sessions end, temporary passwords open nothing else -----------------------
+
+
+async def test_disabling_revokes_and_enabling_again_revives_nothing(api, base_url, sockets):
+    admin = await api.login()
+    user_id = await api.create_user(admin, "paused@seam.test", 2)
+    token = await api.login("paused@seam.test", PASSWORD)
+    tab = await sockets(token)
+    assert (await api.fetch("PUT", f"/users/{user_id}/state", json={"isActive": 0}, token=admin)).status == 200
+    await tab.disconnected.wait()
+    assert tab.of("session:revoked") == [{"reason": msg.REVOKED_DISABLED}]
+    enabled = await api.fetch("PUT", f"/users/{user_id}/state", json={"isActive": 1}, token=admin)
+    assert enabled.status == 200 and enabled.data["isActive"] == 1
+    assert_error(await api.fetch("GET", "/auth/me", token=token), 401, msg.TOKEN_INVALID)
+    assert_error(await api.fetch("POST", "/auth/refresh", token=token), 401, msg.TOKEN_INVALID)
+    assert await refused_socket(base_url, token) == msg.TOKEN_INVALID
+    fresh = await api.login("paused@seam.test", PASSWORD)
+    assert (await api.fetch("GET", "/auth/me", token=fresh)).status == 200
+
+
+def claims_of(token):
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+async def test_refresh_keeps_the_session_start_and_never_passes_session_max_age(api, services):
+    token = await api.login()
+    login = claims_of(token)
+    assert login["auth_time"] == login["iat"]
+    refreshed = claims_of((await api.fetch("POST", "/auth/refresh", token=token)).data["token"])
+    assert refreshed["auth_time"] == login["auth_time"]
+    # Six days, 23 hours and 50 minutes into a 7-day session: the refreshed token ends with the session.
+    now = int(time.time())
+    old = jwt.encode(
+        {**login, "auth_time": now - 7 * 86400 + 600, "iat": now - 60, "exp": now + 3000},
+        services.tokens.secret,
+        algorithm="HS256",
+    )
+    late = await api.fetch("POST", "/auth/refresh", token=old)
+    assert late.status == 200, late.body
+    capped = claims_of(late.data["token"])
+    assert capped["auth_time"] == now - 7 * 86400 + 600
+    assert capped["exp"] == capped["auth_time"] + 7 * 86400
+    assert late.data["expiresIn"] == str(capped["exp"] - capped["iat"])
+    assert (await api.fetch("GET", "/auth/me", token=late.data["token"])).status == 200
+    # A token from before sessions had a start counts from its own issue time.
+    legacy = {key: value for key, value in login.items() if key != "auth_time"}
+    legacy = jwt.encode({**legacy, "iat": now - 10, "exp": now + 3590}, services.tokens.secret, algorithm="HS256")
+    assert claims_of((await api.fetch("POST", "/auth/refresh", token=legacy)).data["token"])["auth_time"] == now - 10
+
+
+@pytest.mark.parametrize("overrides", [{"session_max_age": "30m"}])
+async def test_session_max_age_shorter_than_a_token(api, services, overrides):
+    login = await api.fetch("POST", "/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    claims = claims_of(login.data["token"])
+    assert claims["exp"] - claims["iat"] == 1800 and login.data["expiresIn"] == "1800"
+    # A session begun two hours ago (before the setting was lowered) is over: refresh refuses it.
+    now = int(time.time())
+    older = jwt.encode(
+        {**claims, "auth_time": now - 7200, "iat": now - 60, "exp": now + 600}, services.tokens.secret, "HS256"
+    )
+    assert_error(await api.fetch("POST", "/auth/refresh", token=older), 401, msg.TOKEN_INVALID)
+
+
+async def test_a_temporary_password_opens_only_the_way_to_change_it(api, base_url, sockets, config):
+    admin = await api.login()
+    user_id = await api.create_user(admin, "temp@seam.test", 1)
+    temporary = (await api.fetch("PUT", f"/users/{user_id}/resetPassword", token=admin)).data["temporaryPassword"]
+    login = await api.fetch("POST", "/auth/login", json={"email": "temp@seam.test", "password": temporary})
+    assert login.status == 200 and login.data["mustChangePassword"] is True
+    token = login.data["token"]
+    assert (await api.fetch("GET", "/auth/me", token=token)).data["mustChangePassword"] is True
+    refreshed = await api.fetch("POST", "/auth/refresh", token=token)
+    assert refreshed.status == 200
+    for method, path, body in (
+        ("GET", "/users", None),
+        ("GET", "/roles", None),
+        ("GET", "/changes", None),
+        ("GET", "/sidebar", None),
+        ("POST", "/roles", {"roleName": "sneaky"}),
+        ("PUT", "/users/1/resetPassword", None),
+        ("POST", "/auth/register", {"full_name": "Otro", "email": "o@seam.test", "password": PASSWORD, "roleId": 1}),
+    ):
+        for bearer in (token, refreshed.data["token"]):
+            response = await api.fetch(method, path, json=body, token=bearer)
+            assert_error(response, 403, msg.MUST_CHANGE_PASSWORD)
+    assert await refused_socket(base_url, token) == msg.MUST_CHANGE_PASSWORD
+    with closing(sqlite3.connect(config["db_path"])) as db:
+        assert db.execute("SELECT COUNT(*) FROM roles WHERE roleName = 'sneaky'").fetchone()[0] == 0
+    changed = await api.fetch(
+        "PUT", "/auth/password", json={"currentPassword": temporary, "newPassword": "my-own-pass-1"}, token=token
+    )
+    assert changed.status == 200
+    fresh = changed.data["token"]
+    assert (await api.fetch("GET", "/roles", token=fresh)).status == 200
+    assert (await sockets(fresh)).client.connected

@@ -63,7 +63,12 @@ async def test_binary_first_start_alone(binary, tmp_path, processes):
     assert email == "admin@seam.local"
     bundle = snapshot(unpack)
     api = Api(base_url)
-    token = await api.login(email, password)
+    # The printed password must be replaced first (SPEC §10): then the session opens everything.
+    first = await api.login(email, password)
+    change = {"currentPassword": password, "newPassword": "binary-admin-pass"}
+    changed = await api.fetch("PUT", "/auth/password", json=change, token=first)
+    assert changed.status == 200, changed.body
+    token = changed.data["token"]
 
     console = await api.fetch("GET", "/", prefix="")
     assert console.status == 200 and console.headers["Content-Type"].startswith("text/html")

@@ -5,6 +5,7 @@ import pathlib
 import re
 import runpy
 import sqlite3
+import unicodedata
 from contextlib import closing
 
 import pytest
@@ -148,3 +149,32 @@ def test_create_admin_refuses_a_malformed_email(tmp_path, monkeypatch, capsys):
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.strip().splitlines() == ["seam: 'not an email' is not an email address"]
     assert not (tmp_path / "seam.db").exists()
+
+
+@pytest.mark.parametrize("email", ["ops@seam.test\n", "op\u200bs@seam.test", "ops@seam.test\r"])
+def test_create_admin_applies_the_api_email_rules(tmp_path, monkeypatch, capsys, email):
+    """A trailing newline (e.g. from a pasted line) or an invisible character is refused, in one line."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SEAM_DB_PATH", str(tmp_path / "seam.db"))
+    assert seam.main(["seam.py", "create-admin", email]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.splitlines() == [f"seam: {email!r} is not an email address"]
+    assert not (tmp_path / "seam.db").exists()
+
+
+def test_create_admin_stores_the_normal_form_and_checks_the_password(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SEAM_DB_PATH", str(tmp_path / "seam.db"))
+    monkeypatch.setenv("SEAM_BCRYPT_ROUNDS", "4")
+    monkeypatch.setenv("SEAM_ADMIN_PASSWORD", "ñ" * 40)
+    decomposed = unicodedata.normalize("NFD", "josé@seam.test")
+    assert seam.main(["seam.py", "create-admin", decomposed]) == 2
+    assert capsys.readouterr().err.splitlines() == ["seam: 'SEAM_ADMIN_PASSWORD' no debe exceder 72 bytes"]
+    monkeypatch.setenv("SEAM_ADMIN_PASSWORD", PASSWORD)
+    assert seam.main(["seam.py", "create-admin", decomposed]) == 0
+    with closing(sqlite3.connect(tmp_path / "seam.db")) as db:
+        emails = [row[0] for row in db.execute("SELECT email FROM users ORDER BY idUser")]
+    assert emails[-1] == unicodedata.normalize("NFC", "josé@seam.test") != decomposed
+    # Once the database is seeded the variable is unused: a leftover short value does not stop anything.
+    monkeypatch.setenv("SEAM_ADMIN_PASSWORD", "x")
+    assert seam.main(["seam.py", "reset-password", decomposed]) == 0

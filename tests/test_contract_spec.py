@@ -980,6 +980,12 @@ def test_config_layers_first_start_and_retention(tmp_path):
                 stale = jwt.encode({**token_claims, "ver": token_claims["ver"] + 1}, SECRET, algorithm="HS256")
                 await c.error("GET", "/auth/me", 401, TOKEN_INVALID, token=stale)
                 assert await refused(url, {"token": expired}) == TOKEN_INVALID
+                # §10: the printed password opens nothing but its own replacement
+                await c.error(
+                    "GET", "/roles", 403, "Debe cambiar su contraseña antes de continuar", token=login["token"]
+                )
+                change = {"currentPassword": password, "newPassword": "contract-admin-pass"}
+                login["token"] = (await c.ok("PUT", "/auth/password", token=login["token"], json=change))["token"]
                 # cors_origins from the environment, comma-separated
                 preflight = {"Origin": "http://b.example", "Access-Control-Request-Method": "PUT"}
                 code, _, headers = await c.call("OPTIONS", "/users/1", headers=preflight)

@@ -1,15 +1,15 @@
 """SPEC §3–§5 safety rules: throttling, registration policy, lock-out guard, secrets, bcrypt off the loop."""
 
 import asyncio
-import json
 import sqlite3
 from contextlib import closing
 
 import pytest
-import tornado.httpclient
 
 import messages as msg
+from bench.seam_process import seam_env
 from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, assert_error
+from tests.support.processes import run_seam
 
 USER_ROLE = 2
 ASSIGN = "POST /api/v1/permission/assign"
@@ -41,30 +41,6 @@ async def test_login_throttled_per_address(api, overrides):
     blocked = await api.fetch("POST", "/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
     assert_error(blocked, 429, msg.RATE_LIMITED)
     assert int(blocked.headers["Retry-After"]) >= 1
-
-
-async def login_from(base_url, source_ip, email, password):
-    """A login whose TCP connection comes from another loopback address (a different client)."""
-    response = await tornado.httpclient.AsyncHTTPClient().fetch(
-        base_url + "/api/v1/auth/login",
-        method="POST",
-        body=json.dumps({"email": email, "password": password}),
-        headers={"Content-Type": "application/json"},
-        network_interface=source_ip,
-        raise_error=False,
-    )
-    return response.code
-
-
-@pytest.mark.parametrize("overrides", [{"login_max_failures": 3}])
-async def test_login_throttled_per_email_across_addresses(api, base_url, overrides):
-    admin = await api.login()
-    await api.create_user(admin, "other@seam.test", USER_ROLE)
-    for n in (2, 3, 4):
-        assert await login_from(base_url, f"127.0.0.{n}", ADMIN_EMAIL, "wrong-password") == 401
-    # From a fresh address the email alone is throttled; another account from that address is not.
-    assert await login_from(base_url, "127.0.0.5", ADMIN_EMAIL, ADMIN_PASSWORD) == 429
-    assert await login_from(base_url, "127.0.0.5", "other@seam.test", PASSWORD) == 200
 
 
 @pytest.mark.parametrize("overrides", [{"login_max_failures": 3}])
@@ -115,15 +91,57 @@ async def test_open_registration_forces_the_default_role(api, overrides):
 
 
 @pytest.mark.parametrize("overrides", [{"open_registration": True}])
-async def test_open_registration_without_the_default_role_is_closed(api, overrides):
-    """The default role renamed or deleted at run time: anonymous registration is refused cleanly, not a 500."""
+async def test_the_default_role_is_kept_by_id_whatever_roles_are_renamed(api, config, overrides):
+    """The attack: `PUT /roles/:idRole` alone made you admin: rename admin to default_role's name, register."""
     admin = await api.login()
-    assert (await api.fetch("PUT", "/roles/2", json={"roleName": "renamed"}, token=admin)).status == 200
-    assert_error(await api.fetch("POST", "/auth/register", json=registration()), 403, msg.REGISTRATION_CLOSED)
+    assert (await api.fetch("PUT", "/roles/2", json={"roleName": "staff"}, token=admin)).status == 200
+    assert (await api.fetch("PUT", "/roles/1", json={"roleName": "user"}, token=admin)).status == 200
+    created = await api.fetch("POST", "/auth/register", json=registration(role_id=1))
+    assert created.status == 201 and (created.data["roleId"], created.data["roleName"]) == (USER_ROLE, "staff")
+    with closing(sqlite3.connect(config["db_path"])) as db:
+        stored = dict(db.execute("SELECT key, value FROM settings WHERE key LIKE 'default_role%'").fetchall())
+    assert stored == {"default_role_name": "user", "default_role_id": str(USER_ROLE)}
+
+
+@pytest.mark.parametrize("overrides", [{"open_registration": True}])
+async def test_open_registration_without_the_default_role_is_closed(api, config, overrides):
+    """The default role deleted at run time: refused cleanly, not a 500; a new role of its name is not it."""
+    admin = await api.login()
     assert (await api.fetch("DELETE", "/roles/2", token=admin)).status == 200
     assert_error(await api.fetch("POST", "/auth/register", json=registration()), 403, msg.REGISTRATION_CLOSED)
     assert (await api.fetch("POST", "/roles", json={"roleName": "user"}, token=admin)).status == 201
-    assert (await api.fetch("POST", "/auth/register", json=registration())).status == 201
+    assert_error(await api.fetch("POST", "/auth/register", json=registration()), 403, msg.REGISTRATION_CLOSED)
+    with closing(sqlite3.connect(config["db_path"])) as db, db:
+        assert db.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 1
+
+
+@pytest.mark.timeout(180)
+def test_the_default_role_survives_restarts_and_follows_the_setting(processes, tmp_path):
+    """Restart after renames keeps the id; naming another role in the setting resolves it anew at that start."""
+    first = processes.seam(name="first", db_path="seam.db", open_registration=True)
+    admin = first.login()
+    assert first.request("PUT", "/roles/2", {"roleName": "staff"}, admin)[0] == 200
+    assert first.request("PUT", "/roles/1", {"roleName": "user"}, admin)[0] == 200
+    guest = first.request("POST", "/roles", {"roleName": "guest"}, admin)[1]["data"]["idRole"]
+    assert first.stop() == 0
+    second = processes.seam(name="second", db_path="seam.db", open_registration=True)
+    status, created = second.request("POST", "/auth/register", registration(email="a@seam.test"))
+    assert status == 201 and created["data"]["roleName"] == "staff"
+    assert second.stop() == 0
+    third = processes.seam(name="third", db_path="seam.db", open_registration=True, default_role="guest")
+    status, created = third.request("POST", "/auth/register", registration(email="b@seam.test"))
+    assert status == 201 and created["data"]["roleId"] == guest
+    empty = third.request("POST", "/roles", {"roleName": "empty"}, third.login())[1]["data"]["idRole"]
+    assert third.stop() == 0
+    fourth = processes.seam(name="fourth", db_path="seam.db", open_registration=False, default_role="empty")
+    assert fourth.request("DELETE", f"/roles/{empty}", None, fourth.login())[0] == 200
+    assert fourth.stop() == 0
+    refused = run_seam(cwd=tmp_path, env=seam_env(db_path="seam.db", open_registration=True, default_role="empty"))
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines() == [
+        "seam: invalid setting 'default_role': the role 'empty' named when it was set (id 4) was deleted;"
+        " set it to another role's name"
+    ]
 
 
 async def test_register_permission_lets_the_caller_choose_the_role(api):
@@ -236,11 +254,11 @@ async def test_login_in_flight_does_not_stall_other_requests(api, services, over
     in_flight = 0
     original = services.passwords.check
 
-    async def observed_check(password, digest):
+    async def observed_check(password, digest, client=None):
         nonlocal in_flight
         in_flight += 1
         try:
-            return await original(password, digest)
+            return await original(password, digest, client)
         finally:
             in_flight -= 1
 

@@ -226,6 +226,15 @@ def test_serves_as_a_user_starts_it_and_stops_gracefully_on_sigterm(processes, t
     status, login = http_json("POST", f"{base}/auth/login", {"email": ADMIN_EMAIL, "password": password})
     assert status == 200 and login["data"]["mustChangePassword"] is True
     token = login["data"]["token"]
+    # The printed password opens nothing but its own replacement (SPEC §10).
+    assert http_json("POST", f"{base}/roles", {"roleName": "from-http"}, token) == (
+        403,
+        {"success": False, "message": msg.MUST_CHANGE_PASSWORD},
+    )
+    change = {"currentPassword": password, "newPassword": "chosen-admin-pass"}
+    status, changed = http_json("PUT", f"{base}/auth/password", change, token)
+    assert status == 200, changed
+    password, token = "chosen-admin-pass", changed["data"]["token"]
     status, created = http_json("POST", f"{base}/roles", {"roleName": "from-http"}, token)
     assert status == 201 and created["message"] == msg.ROLE_CREATED
     assert seam.stop() == 0
