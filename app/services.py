@@ -9,6 +9,7 @@ import tornado.ioloop
 
 from app.config import ConfigError
 from realtime.hub import RealtimeHub
+from realtime.publisher import ChangePublisher
 from security.durations import parse_duration
 from security.passwords import Passwords, temporary_password
 from security.throttle import LoginThrottle
@@ -17,10 +18,12 @@ from store import seed
 from store.cache import AuthCache
 from store.changes import ChangeRepository
 from store.db import Database
+from store.migrations import SchemaTooNew
 from store.permissions import PermissionRepository
 from store.roles import RoleRepository
 from store.settings import SettingsRepository
 from store.sidebar import SidebarRepository
+from store.unit import Writes
 from store.users import UserRepository
 from web.cors import Cors
 
@@ -65,12 +68,17 @@ class Services:
         self.tokens = None
         self.auth = Authenticator(None, self.cache)
         self.hub = RealtimeHub(self.auth, self.cache, config["cors_origins"], self.session_view)
+        self.publisher = ChangePublisher(self.changes.after, self.hub.apply)
+        self.writes = Writes(self.db, self.changes)
         self.admin_password = None
         self.watcher = None
         self.data_version = None
 
-    async def start(self, admin_password=None):
+    async def start(self, admin_password=None, announce=True):
         """Open and migrate the database, seed on first start, load the JWT secret.
+
+        `announce` (the server): publish committed changes to sockets and pick up those of other processes.
+        A maintenance command leaves that to the running server, which reads its changes from the table.
 
         A database SEAM cannot use is a one-line start-up error, with its connections closed (their
         threads would otherwise keep the process alive after the error)."""
@@ -78,11 +86,14 @@ class Services:
             await self._open(admin_password)
         except BaseException as error:
             await self.db.close()
-            if isinstance(error, sqlite3.Error):
+            if isinstance(error, (sqlite3.Error, SchemaTooNew)):
                 raise ConfigError(f"cannot use database {self.config['db_path']!r}: {error}") from None
             raise
-        self.watcher = tornado.ioloop.PeriodicCallback(self._check_external_changes, EXTERNAL_CHECK_MS)
-        self.watcher.start()
+        if announce:
+            self.publisher.start(await self.changes.latest_seq())
+            self.writes.publish = self.publisher.committed
+            self.watcher = tornado.ioloop.PeriodicCallback(self._check_external_changes, EXTERNAL_CHECK_MS)
+            self.watcher.start()
         return self
 
     async def _open(self, admin_password):
@@ -111,7 +122,7 @@ class Services:
         return secret
 
     async def _check_external_changes(self):
-        """Another process (a maintenance subcommand) committed: drop the auth cache."""
+        """Another process (a maintenance subcommand) committed: drop the auth cache, announce its changes."""
         try:
             version = await self.db.data_version()
         except Exception:  # the database is closing
@@ -119,6 +130,7 @@ class Services:
         if version != self.data_version:
             self.data_version = version
             self.cache.forget_all()
+            self.publisher.catch_up()
 
     async def session_view(self, user_id):
         """{user, permissions, sidebarItems} as login, /auth/me and session:changed return them."""
@@ -136,6 +148,7 @@ class Services:
     async def stop(self):
         if self.watcher is not None:
             self.watcher.stop()
+        await self.publisher.close()
         await self.hub.close()
         await self.db.close()
         self.passwords.close()

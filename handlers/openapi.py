@@ -17,7 +17,9 @@ DESCRIPTION = (
     "Users, roles, permissions and menus, every operation mirrored live over Socket.IO. "
     "Strings are trimmed before their length is checked (passwords are not) and may not contain NUL; "
     "unknown body fields are ignored; an update must send at least one known field; "
-    "a non-empty body must be sent as application/json."
+    "a non-empty body must be sent as application/json. "
+    "A method a path does not serve answers 404 'Ruta <METHOD> <path> no encontrada' (never 405), like any unknown "
+    "route; a response after which the server closes the connection says `Connection: close`."
 )
 ENVELOPE_HEADERS = {"X-Operation-ID": {"$ref": "#/components/headers/OperationId"}}
 ERROR_TEXT = {

@@ -31,6 +31,8 @@ class Route:
     broadcast: bool = True
     # The success status (201 for routes that create something); `ok()` answers with it.
     status: int = 200
+    # The resource a mutation changes, when it is not the operation's prefix (auth:register creates users).
+    changes: str | None = None
 
     @property
     def permission(self):
@@ -44,6 +46,26 @@ class Route:
     @property
     def params(self):
         return PARAM.findall(self.pattern)
+
+    @property
+    def resource(self):
+        return self.changes or self.operation.split(":", 1)[0]
+
+    @property
+    def specificity(self):
+        """Sort key: at each path segment a literal comes before a parameter, so /sidebar/items wins over
+        /sidebar/:idItem whatever order the handlers are listed in."""
+        return tuple(segment.startswith(":") for segment in self.pattern.split("/")), self.pattern
+
+
+def read_permissions(routes):
+    """resource -> the permission that lets a role read it (its `fetchAll` route's, when that route is rbac);
+    None = every authenticated client may read it. Fan-out and /changes filter by it (SPEC §10)."""
+    found = {}
+    for route in routes:
+        if route.operation and route.operation.endswith(":fetchAll"):
+            found[route.resource] = route.permission if route.guard == "rbac" else None
+    return found
 
 
 def regex(pattern):

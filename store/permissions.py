@@ -56,8 +56,11 @@ class PermissionRepository:
         cur = await tx.execute(
             "INSERT OR IGNORE INTO permissionXRole (roleId, permissionId) VALUES (?, ?)", (role_id, permission_id)
         )
-        tx.on_commit(self.cache.forget_roles)
-        return cur.rowcount == 1
+        added = cur.rowcount == 1
+        if added:
+            tx.on_commit(self.cache.forget_roles)
+            tx.refresh(roles=[role_id])
+        return added
 
     async def unassign(self, tx, role_id, permission_id):
         await self._check_role(tx, role_id)
@@ -68,6 +71,7 @@ class PermissionRepository:
         if cur.rowcount == 0:
             raise NotFound(msg.PERMISSION_NOT_ASSIGNED)
         tx.on_commit(self.cache.forget_roles)
+        tx.refresh(roles=[role_id])
         await self.users.ensure_someone_can_assign(tx)
 
     async def delete(self, tx, permission_id):
@@ -76,6 +80,7 @@ class PermissionRepository:
         rows = await tx.fetchall("SELECT roleId FROM permissionXRole WHERE permissionId = ?", (permission_id,))
         await tx.execute("DELETE FROM permissions WHERE idPermission = ?", (permission_id,))
         tx.on_commit(self.cache.forget_roles)
+        tx.refresh(roles=[r[0] for r in rows])
         await self.users.ensure_someone_can_assign(tx)
         return permission, [r[0] for r in rows]
 
