@@ -9,6 +9,8 @@ BINARY_INPUTS := seam.py messages.py requirements.txt requirements-build.txt \
 	$(shell find app handlers realtime security store web static -type f ! -path '*/__pycache__/*')
 # Imported by name at run time, so PyInstaller's import scan cannot see them.
 HIDDEN_IMPORTS := engineio.async_drivers.tornado
+# Read at start-up by realtime/fanout.py (the versions its fast path was verified against).
+METADATA := python-engineio python-socketio tornado
 
 .PHONY: run test lint format system-deps binary clean vendor bench
 
@@ -49,7 +51,8 @@ binary: dist/seam
 dist/seam: $(BUILD_VENV)/.ready $(BINARY_INPUTS)
 	$(BUILD_VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN --onefile --name seam \
 		--distpath dist --workpath build/pyinstaller --specpath build/pyinstaller \
-		--add-data "$(CURDIR)/static:static" $(addprefix --hidden-import ,$(HIDDEN_IMPORTS)) seam.py
+		--add-data "$(CURDIR)/static:static" $(addprefix --hidden-import ,$(HIDDEN_IMPORTS)) \
+		$(addprefix --copy-metadata ,$(METADATA)) seam.py
 	touch $@
 
 # The console's Socket.IO browser client, vendored from npm (no CDN: intranets are often offline).

@@ -12,15 +12,18 @@ import sys
 
 import tornado.options
 
+import messages as msg
 from app.application import make_app, make_server
 from app.config import SETTINGS, ConfigError, validate
 from app.services import Services, check_admin_password
-from handlers import ROUTE_TABLE, permission_catalog
+from handlers import READ_PERMISSIONS, ROUTE_TABLE, permission_catalog
+from realtime.operations import operation_id_from
 from security import emails
 from security.passwords import temporary_password
 from store.db import create_private
 from store.errors import AppError
 from store.seed import ADMIN_ROLE
+from store.unit import Origin
 from web.listener import raise_descriptor_limit
 
 USAGE = """usage: seam [--setting=value ...] [command]
@@ -207,11 +210,17 @@ def print_routes():
 
 async def with_services(config, action):
     services = Services(config, permission_catalog())
-    await services.start(os.environ.get("SEAM_ADMIN_PASSWORD") or None)
+    await services.start(os.environ.get("SEAM_ADMIN_PASSWORD") or None, announce=False)
     try:
         return await action(services)
     finally:
         await services.stop()
+
+
+def maintenance(operation):
+    """A maintenance command's change: no actor, no socket; the running server announces it from the table."""
+    resource = operation.split(":", 1)[0]
+    return Origin(operation, operation_id_from(None), read_permission=READ_PERMISSIONS.get(resource))
 
 
 async def create_admin(services, email):
@@ -223,8 +232,9 @@ async def create_admin(services, email):
     if role is None:
         raise ConfigError(f"role {ADMIN_ROLE!r} does not exist")
     digest = await services.passwords.hash(password)
-    async with services.db.transaction() as tx:
-        await services.users.create(tx, "Administrador", email, digest, role.idRole, must_change=int(not given))
+    async with services.writes.unit(maintenance("users:create")) as tx:
+        user = await services.users.create(tx, "Administrador", email, digest, role.idRole, must_change=int(not given))
+        tx.record(msg.USER_CREATED, user.public(), after=user.public(), subject=user.idUser)
     print(f"admin account {email} created" + ("" if given else f" with password {password} (shown once)"))
 
 
@@ -234,8 +244,12 @@ async def reset_password(services, email):
         raise ConfigError(f"no account with email {email!r}")
     password = temporary_password()
     digest = await services.passwords.hash(password)
-    async with services.db.transaction() as tx:
-        await services.users.set_password(tx, user.idUser, digest, must_change=1)
+    async with services.writes.unit(maintenance("users:update")) as tx:
+        before = await services.users.require(user.idUser, tx)
+        after = await services.users.set_password(tx, user.idUser, digest, 1, msg.REVOKED_PASSWORD_RESET)
+        tx.record(
+            msg.USER_PASSWORD_RESET, after.public(), before=before.public(), after=after.public(), subject=user.idUser
+        )
     print(f"new temporary password for {email}: {password} (shown once)")
 
 

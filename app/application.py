@@ -5,7 +5,7 @@ import logging
 import tornado.httpserver
 import tornado.web
 
-from handlers import API_HANDLERS, ROUTE_TABLE
+from handlers import API_HANDLERS, READ_PERMISSIONS, ROUTE_TABLE
 from handlers.misc import ConsoleHandler, HealthHandler, NotFoundHandler, static_root
 from handlers.openapi import OpenApiHandler, document
 from handlers.routing import API_PREFIX, regex
@@ -32,10 +32,15 @@ def log_request(handler):
     )
 
 
+def api_rules(handlers):
+    """Tornado rules for the API, the most specific pattern first: the handlers' list order does not matter."""
+    routes = [(next(iter(handler.routes.values())), handler) for handler in handlers]
+    return [(regex(route.pattern), handler) for route, handler in sorted(routes, key=lambda r: r[0].specificity)]
+
+
 def make_app(services):
     """The Tornado application for one started Services instance."""
-    rules = [(regex(next(iter(h.routes.values())).pattern), h) for h in API_HANDLERS]
-    rules += [
+    rules = api_rules(API_HANDLERS) + [
         (API_PREFIX + r"/openapi\.json", OpenApiHandler, {"document": document(ROUTE_TABLE, services.config)}),
         (r"/healthz", HealthHandler),
         (r"/socket\.io/", services.hub.tornado_handler()),
@@ -50,6 +55,7 @@ def make_app(services):
         rules,
         seam=services,
         log_function=log_request,
+        read_permissions=READ_PERMISSIONS,
         default_handler_class=NotFoundHandler,
     )
 

@@ -10,6 +10,7 @@ import tornado.ioloop
 from app.config import ConfigError
 from handlers import schema
 from realtime.hub import RealtimeHub
+from realtime.publisher import ChangePublisher
 from security.containment import Containment
 from security.durations import parse_duration
 from security.passwords import Passwords, refuse_email_as_password, temporary_password
@@ -20,10 +21,12 @@ from store.cache import AuthCache
 from store.changes import ChangeRepository
 from store.db import Database, fold
 from store.errors import ValidationError
+from store.migrations import SchemaTooNew
 from store.permissions import PermissionRepository
 from store.roles import RoleRepository
 from store.settings import SettingsRepository
 from store.sidebar import SidebarRepository
+from store.unit import Writes
 from store.users import UserRepository
 from web.cors import Cors
 
@@ -80,13 +83,18 @@ class Services:
         self.tokens = None
         self.auth = Authenticator(None, self.cache)
         self.hub = RealtimeHub(self.auth, self.cache, config["cors_origins"], self.session_view)
+        self.publisher = ChangePublisher(self.changes.after, self.hub.apply)
+        self.writes = Writes(self.db, self.changes)
         self.admin_password = None
         self.default_role_id = None
         self.watcher = None
         self.data_version = None
 
-    async def start(self, admin_password=None):
+    async def start(self, admin_password=None, announce=True):
         """Open and migrate the database, seed on first start, load the JWT secret.
+
+        `announce` (the server): publish committed changes to sockets and pick up those of other processes.
+        A maintenance command leaves that to the running server, which reads its changes from the table.
 
         A database SEAM cannot use is a one-line start-up error, with its connections closed (their
         threads would otherwise keep the process alive after the error)."""
@@ -94,12 +102,15 @@ class Services:
             await self._open(admin_password)
         except BaseException as error:
             await self.db.close()
-            if isinstance(error, (sqlite3.Error, OSError)):
+            if isinstance(error, (sqlite3.Error, OSError, SchemaTooNew)):
                 reason = error.strerror if isinstance(error, OSError) and error.strerror else error
                 raise ConfigError(f"cannot use database {self.config['db_path']!r}: {reason}") from None
             raise
-        self.watcher = tornado.ioloop.PeriodicCallback(self._check_external_changes, EXTERNAL_CHECK_MS)
-        self.watcher.start()
+        if announce:
+            self.publisher.start(await self.changes.latest_seq())
+            self.writes.publish = self.publisher.committed
+            self.watcher = tornado.ioloop.PeriodicCallback(self._check_external_changes, EXTERNAL_CHECK_MS)
+            self.watcher.start()
         return self
 
     async def _open(self, admin_password):
@@ -147,7 +158,8 @@ class Services:
         return role.idRole
 
     async def _check_external_changes(self):
-        """Another process (a maintenance subcommand) committed: drop the auth cache, reload the throttle."""
+        """Another process (a maintenance command) committed: drop the auth cache, reload the throttle,
+        announce its changes."""
         try:
             version = await self.db.data_version()
         except Exception:  # the database is closing
@@ -156,6 +168,7 @@ class Services:
             self.data_version = version
             self.cache.forget_all()
             await self.throttle.load()
+            self.publisher.catch_up()
 
     async def session_view(self, user_id):
         """{user, permissions, sidebarItems} as login, /auth/me and session:changed return them."""
@@ -173,6 +186,7 @@ class Services:
     async def stop(self):
         if self.watcher is not None:
             self.watcher.stop()
+        await self.publisher.close()
         await self.hub.close()
         await self.db.close()
         self.passwords.close()

@@ -22,7 +22,7 @@ if variant == "d2":
 elif variant == "queued":
     fanout.FanoutManager._write_direct = lambda self, socket, frame: False
 elif variant == "stock":
-    hub.FanoutManager = socketio.AsyncManager
+    hub.client_manager = lambda log: socketio.AsyncManager()
 elif variant != "full":
     raise SystemExit(f"unknown variant {variant}")
 sys.exit(seam.main())

@@ -60,9 +60,9 @@ async def create_user(handler, body, role_id, message):
     handler.processing(msg.OP_HASHING)
     digest = await services.passwords.hash(body.password, handler.request.remote_ip)
     handler.processing(msg.OP_SAVING)
-    async with services.db.transaction() as tx:
+    async with handler.unit() as tx:
         user = await services.users.create(tx, body.full_name, body.email, digest, role_id)
-        await handler.record(tx, message, user.public(), after=user.public(), subject=user.idUser)
+        tx.record(message, user.public(), after=user.public(), subject=user.idUser)
     await handler.ok(user.public(), message)
 
 
@@ -77,6 +77,7 @@ class RegisterHandler(ApiHandler):
             RegisterBody,
             identifies=True,
             status=201,
+            changes="users",
         ),
     )
 
@@ -172,10 +173,12 @@ class PasswordHandler(ApiHandler):
         if body.currentPassword == body.newPassword:
             raise ValidationError(msg.SAME_PASSWORD)
         digest = await services.passwords.hash(body.newPassword, self.request.remote_ip)
-        async with services.db.transaction() as tx:
-            updated = await services.users.set_password(tx, user.idUser, digest, must_change=0)
+        async with self.unit() as tx:
+            updated = await services.users.set_password(
+                tx, user.idUser, digest, 0, msg.REVOKED_PASSWORD_CHANGED, keep_socket=self.op.initiator
+            )
+            tx.record(msg.PASSWORD_CHANGED, {"idUser": user.idUser}, subject=user.idUser)
         issued = services.tokens.issue(updated, updated.roleName)
-        self.revoke_sessions(user.idUser, msg.REVOKED_PASSWORD_CHANGED, keep_sid=self.op.initiator)
         await self.ok({"token": issued.token, "expiresIn": issued.expires_in}, msg.PASSWORD_CHANGED, event_data=None)
 
 

@@ -6,6 +6,7 @@ Success goes through `ok`; every failure through `write_error`; `on_finish` clos
 anything left open.
 """
 
+import contextlib
 import json
 import logging
 import re
@@ -17,6 +18,7 @@ import messages as msg
 from handlers import schema
 from realtime.operations import Operation, operation_id_from
 from store.errors import AppError, Forbidden, Unauthorized, ValidationError
+from store.unit import Origin
 from web.responses import envelope, prepare_error, set_security_headers
 
 log = logging.getLogger("seam.api")
@@ -70,8 +72,7 @@ class ApiHandler(tornado.web.RequestHandler):
         self.in_flight, self.body_complete = True, False
         self.identity = None
         self.op = None
-        self.change = None
-        self.effects = []
+        self.written = None
         self.chunks, self.size, self.too_large, self.refusal = [], 0, False, None
         self.operation_id = operation_id_from(self.request.headers.get("X-Operation-ID"))
         self.set_header("X-Operation-ID", self.operation_id)
@@ -194,21 +195,25 @@ class ApiHandler(tornado.web.RequestHandler):
     def processing(self, message, data=None):
         self.op.processing(message, data)
 
-    async def record(self, tx, message, data, *, before=None, after=None, subject=None):
-        """Write this operation's change row in the mutation's own transaction (SPEC §7)."""
-        self.change = await self.services.changes.record(
-            tx,
-            operation=self.route.operation,
+    @contextlib.asynccontextmanager
+    async def unit(self):
+        """This operation's one write (store/unit.py): its change row names the operation, caller and socket."""
+        route = self.route
+        if not route.mutating:
+            raise RuntimeError(f"{route.operation} is a read route: it may not write")
+        if self.written is not None:
+            raise RuntimeError(f"{route.operation}: one unit of work per operation")
+        origin = Origin(
+            operation=route.operation,
             operation_id=self.operation_id,
             actor_id=self.user.idUser if self.user else None,
             initiator=self.op.initiator,
-            message=message,
-            data=data,
-            before=before,
-            after=after,
-            subject=subject,
+            read_permission=self.settings["read_permissions"].get(route.resource),
+            broadcast=route.broadcast,
         )
-        tx.on_commit(lambda seq=self.change.seq: self.services.hub.expect(seq))
+        async with self.services.writes.unit(origin, hold=self.op.settled) as tx:
+            yield tx
+        self.written = tx
 
     def fields_to_update(self):
         """The body's fields the client sent; a partial update with none of them is a 400."""
@@ -220,33 +225,21 @@ class ApiHandler(tornado.web.RequestHandler):
     async def update_recorded(self, repository, record_id, fields, message, view):
         """Read, update and audit one record in one transaction; returns the updated record."""
         self.processing(msg.OP_CHECKING)
-        async with self.services.db.transaction() as tx:
+        async with self.unit() as tx:
             before = await repository.require(record_id, tx)
             self.processing(msg.OP_SAVING)
             after = await repository.update(tx, record_id, fields)
-            await self.record(tx, message, view(after), before=view(before), after=view(after))
+            tx.record(message, view(after), before=view(before), after=view(after))
         return after
 
-    def refresh_sessions(self, user_ids=(), role_ids=()):
-        """After success: push session:changed to these users and to everyone holding these roles."""
-        hub = self.services.hub
-        self.effects.append(lambda: hub.session_changed(set(user_ids) | hub.users_in_roles(role_ids)))
-
-    def revoke_sessions(self, user_id, reason, keep_sid=None):
-        """After success: session:revoked to the user's sockets, then disconnect them."""
-        self.effects.append(lambda: self.services.hub.revoke(user_id, reason, keep_sid))
-
     async def ok(self, data, message, meta=None, event_data=schema.UNSET):
-        """The one success path: success event, data:changed, session effects, then the response."""
+        """The one success path: the success event, then this operation's change goes out, then the response."""
+        if self.route.mutating and self.written is None:
+            raise RuntimeError(f"{self.route.operation} is a mutating route but committed no unit of work")
         self.op.success(message, data if event_data is schema.UNSET else event_data)
-        if self.change is not None:
-            # data:changed, then this change's session effects, in commit order with every other change.
-            change, effects, self.change = self.change, self.effects, None
-            self.op.then(lambda: self.services.hub.publish(change, effects))
-        else:
-            for effect in self.effects:
-                self.op.then(effect)
         await self.op.drained()
+        if self.written is not None and self.written.published is not None:
+            await self.written.published
         self.set_status(self.route.status)
         self.finish(envelope(True, message, data, meta))
 
@@ -282,6 +275,3 @@ class ApiHandler(tornado.web.RequestHandler):
         if getattr(self, "in_flight", False):
             self.in_flight = False
             self.services.requests.leave()
-        if getattr(self, "change", None) is not None:
-            # Committed but the handler failed before ok(): still announce it, or every later one waits.
-            self.services.hub.publish(self.change)

@@ -19,7 +19,9 @@ DESCRIPTION = (
     "emails are NFC-normalized and may not contain control or zero-width characters; "
     "new passwords are at most 72 bytes in UTF-8, not blank and not the email; "
     "unknown body fields are ignored; an update must send at least one known field; "
-    "a non-empty body must be sent as application/json."
+    "a non-empty body must be sent as application/json. "
+    "A method a path does not serve answers 404 'Ruta <METHOD> <path> no encontrada' (never 405), like any unknown "
+    "route; a response after which the server closes the connection says `Connection: close`."
 )
 ENVELOPE_HEADERS = {"X-Operation-ID": {"$ref": "#/components/headers/OperationId"}}
 ERROR_TEXT = {

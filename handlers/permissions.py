@@ -57,12 +57,11 @@ class PermissionRegisterHandler(ApiHandler):
     async def on_post(self):
         permissions = self.services.permissions
         self.processing(msg.OP_SAVING)
-        async with self.services.db.transaction() as tx:
+        async with self.unit() as tx:
             permission = await permissions.create(tx, self.body.nameUri, self.body.description)
             role_ids = await permissions.grant_to_creator(tx, permission.idPermission, self.user.roleId)
             after = {**permission.public(), "roles": role_ids}
-            await self.record(tx, msg.PERMISSION_CREATED, permission.public(), after=after)
-        self.refresh_sessions(role_ids=set(role_ids))
+            tx.record(msg.PERMISSION_CREATED, permission.public(), after=after)
         await self.ok(permission.public(), msg.PERMISSION_CREATED)
 
 
@@ -122,13 +121,13 @@ class PermissionAssignHandler(ApiHandler):
         await self.services.containment.role(self.identity, role_id)
         self.processing(msg.OP_SAVING)
         data = {"roleId": role_id, "permissionId": permission_id}
-        async with self.services.db.transaction() as tx:
+        async with self.unit() as tx:
             if not await self.services.permissions.assign(tx, role_id, permission_id):
                 message = msg.PERMISSION_ALREADY_ASSIGNED  # idempotent: nothing changed, nothing to announce
+                tx.nothing_changed()
             else:
                 message = msg.PERMISSION_ASSIGNED
-                await self.record(tx, message, data, after=data)
-                self.refresh_sessions(role_ids={role_id})
+                tx.record(message, data, after=data)
         await self.ok(data, message)
 
 
@@ -148,11 +147,10 @@ class PermissionUnassignHandler(ApiHandler):
         role_id, permission_id = self.body.roleId, self.body.permissionId
         await self.services.containment.role(self.identity, role_id)
         self.processing(msg.OP_SAVING)
-        async with self.services.db.transaction() as tx:
+        async with self.unit() as tx:
             await self.services.permissions.unassign(tx, role_id, permission_id)
             data = {"roleId": role_id, "permissionId": permission_id}
-            await self.record(tx, msg.PERMISSION_UNASSIGNED, data, before=data)
-        self.refresh_sessions(role_ids={role_id})
+            tx.record(msg.PERMISSION_UNASSIGNED, data, before=data)
         await self.ok(data, msg.PERMISSION_UNASSIGNED)
 
 
@@ -171,15 +169,13 @@ class PermissionHandler(ApiHandler):
         permission_id = self.params["id"]
         await self.services.containment.removal(self.identity, permission_id)
         self.processing(msg.OP_CHECKING)
-        async with self.services.db.transaction() as tx:
+        async with self.unit() as tx:
             permission, role_ids = await self.services.permissions.delete(tx, permission_id)
-            await self.record(
-                tx,
+            tx.record(
                 msg.PERMISSION_DELETED,
                 {"idPermission": permission_id},
                 before={**permission.public(), "roles": role_ids},
             )
-        self.refresh_sessions(role_ids=set(role_ids))
         await self.ok(None, msg.PERMISSION_DELETED, event_data={"idPermission": permission_id})
 
 

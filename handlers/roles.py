@@ -33,9 +33,9 @@ class RolesHandler(ApiHandler):
     async def on_post(self):
         self.processing(msg.OP_SAVING)
         description = self.body.description or None
-        async with self.services.db.transaction() as tx:
+        async with self.unit() as tx:
             role = await self.services.roles.create(tx, self.body.roleName, description)
-            await self.record(tx, msg.ROLE_CREATED, role.public(), after=role.public())
+            tx.record(msg.ROLE_CREATED, role.public(), after=role.public())
         await self.ok(role.public(), msg.ROLE_CREATED)
 
 
@@ -51,17 +51,16 @@ class RoleHandler(ApiHandler):
         after = await self.update_recorded(
             self.services.roles, role_id, self.fields_to_update(), msg.ROLE_UPDATED, lambda role: role.public()
         )
-        self.refresh_sessions(role_ids={role_id})
         await self.ok(after.public(), msg.ROLE_UPDATED)
 
     async def on_delete(self):
         role_id = self.params["idRole"]
         await self.services.containment.role(self.identity, role_id)
         self.processing(msg.OP_CHECKING)
-        async with self.services.db.transaction() as tx:
+        async with self.unit() as tx:
             before = await self.services.roles.require(role_id, tx)
             await self.services.roles.delete(tx, role_id)
-            await self.record(tx, msg.ROLE_DELETED, {"idRole": role_id}, before=before.public())
+            tx.record(msg.ROLE_DELETED, {"idRole": role_id}, before=before.public())
         await self.ok(None, msg.ROLE_DELETED, event_data={"idRole": role_id})
 
 

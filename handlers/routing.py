@@ -33,6 +33,8 @@ class Route:
     status: int = 200
     # Open to a session whose password must change first (SPEC §10): /auth/me, /auth/password, /auth/refresh.
     while_must_change: bool = False
+    # The resource a mutation changes, when it is not the operation's prefix (auth:register creates users).
+    changes: str | None = None
 
     @property
     def permission(self):
@@ -46,6 +48,26 @@ class Route:
     @property
     def params(self):
         return PARAM.findall(self.pattern)
+
+    @property
+    def resource(self):
+        return self.changes or self.operation.split(":", 1)[0]
+
+    @property
+    def specificity(self):
+        """Sort key: at each path segment a literal comes before a parameter, so /sidebar/items wins over
+        /sidebar/:idItem whatever order the handlers are listed in."""
+        return tuple(segment.startswith(":") for segment in self.pattern.split("/")), self.pattern
+
+
+def read_permissions(routes):
+    """resource -> the permission that lets a role read it (its `fetchAll` route's, when that route is rbac);
+    None = every authenticated client may read it. Fan-out and /changes filter by it (SPEC §10)."""
+    found = {}
+    for route in routes:
+        if route.operation and route.operation.endswith(":fetchAll"):
+            found[route.resource] = route.permission if route.guard == "rbac" else None
+    return found
 
 
 def regex(pattern):

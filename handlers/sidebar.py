@@ -35,9 +35,9 @@ class SidebarHandler(ApiHandler):
     async def on_post(self):
         fields = {"iconItem": None, "route": None, **given(self.body)}
         self.processing(msg.OP_SAVING)
-        async with self.services.db.transaction() as tx:
+        async with self.unit() as tx:
             item = await self.services.sidebar.create(tx, fields["nameItem"], fields["iconItem"], fields["route"])
-            await self.record(tx, msg.SIDEBAR_CREATED, item.public(True), after=item.public(True))
+            tx.record(msg.SIDEBAR_CREATED, item.public(True), after=item.public(True))
         await self.ok(item.public(True), msg.SIDEBAR_CREATED)
 
 
@@ -62,17 +62,14 @@ class SidebarItemHandler(ApiHandler):
         after = await self.update_recorded(
             self.services.sidebar, item_id, self.fields_to_update(), msg.SIDEBAR_UPDATED, lambda item: item.public(True)
         )
-        self.refresh_sessions(role_ids=set(after.roles))
         await self.ok(after.public(True), msg.SIDEBAR_UPDATED)
 
     async def on_delete(self):
         item_id = self.params["idItem"]
         self.processing(msg.OP_CHECKING)
-        async with self.services.db.transaction() as tx:
-            before = await self.services.sidebar.require(item_id, tx)
-            await self.services.sidebar.delete(tx, item_id)
-            await self.record(tx, msg.SIDEBAR_DELETED, {"idItem": item_id}, before=before.public(True))
-        self.refresh_sessions(role_ids=set(before.roles))
+        async with self.unit() as tx:
+            before = await self.services.sidebar.delete(tx, item_id)
+            tx.record(msg.SIDEBAR_DELETED, {"idItem": item_id}, before=before.public(True))
         await self.ok(None, msg.SIDEBAR_DELETED, event_data={"idItem": item_id})
 
 
@@ -104,10 +101,9 @@ class SidebarAssignmentHandler(ApiHandler):
     async def _change(self, action, message, state):
         item_id, role_id = self.params["idItem"], self.params["idRole"]
         self.processing(msg.OP_SAVING)
-        async with self.services.db.transaction() as tx:
+        async with self.unit() as tx:
             link = await action(tx, item_id, role_id)
-            await self.record(tx, message, link, **{state: link})
-        self.refresh_sessions(role_ids={role_id})
+            tx.record(message, link, **{state: link})
         await self.ok(link, message)
 
 

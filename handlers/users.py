@@ -78,29 +78,22 @@ class UserHandler(ApiHandler):
             self.processing(msg.OP_HASHING)
             digest = await services.passwords.hash(password, self.request.remote_ip)
             self.processing(msg.OP_SAVING)
-        async with services.db.transaction() as tx:
+        async with self.unit() as tx:
             before = await services.users.require(user_id, tx)
             if digest is None:
                 self.processing(msg.OP_SAVING)
             after = await services.users.update(tx, user_id, fields, digest)
-            await self.record(
-                tx, msg.USER_UPDATED, after.public(), before=before.public(), after=after.public(), subject=user_id
-            )
-        if digest is not None:
-            self.revoke_sessions(user_id, msg.REVOKED_PASSWORD_CHANGED)
-        else:
-            self.refresh_sessions([user_id])
+            tx.record(msg.USER_UPDATED, after.public(), before=before.public(), after=after.public(), subject=user_id)
         await self.ok(after.public(), msg.USER_UPDATED)
 
     async def on_delete(self):
         services, user_id = self.services, self.params["id"]
         await services.containment.user(self.identity, user_id)
         self.processing(msg.OP_CHECKING)
-        async with services.db.transaction() as tx:
+        async with self.unit() as tx:
             before = await services.users.require(user_id, tx)
             await services.users.delete(tx, user_id)
-            await self.record(tx, msg.USER_DELETED, {"idUser": user_id}, before=before.public(), subject=user_id)
-        self.revoke_sessions(user_id, msg.REVOKED_DELETED)
+            tx.record(msg.USER_DELETED, {"idUser": user_id}, before=before.public(), subject=user_id)
         await self.ok(None, msg.USER_DELETED, event_data={"idUser": user_id})
 
 
@@ -121,15 +114,11 @@ class UserStateHandler(ApiHandler):
         message = msg.USER_ACTIVATED if active else msg.USER_DEACTIVATED
         await services.containment.user(self.identity, user_id)
         self.processing(msg.OP_CHECKING)
-        async with services.db.transaction() as tx:
+        async with self.unit() as tx:
             before = await services.users.require(user_id, tx)
             self.processing(msg.OP_SAVING)
             after = await services.users.set_active(tx, user_id, active)
-            await self.record(
-                tx, message, after.public(), before=before.public(), after=after.public(), subject=user_id
-            )
-        if not active:
-            self.revoke_sessions(user_id, msg.REVOKED_DISABLED)
+            tx.record(message, after.public(), before=before.public(), after=after.public(), subject=user_id)
         await self.ok(after.public(), message)
 
 
@@ -152,18 +141,12 @@ class UserPasswordResetHandler(ApiHandler):
         password = temporary_password()
         self.processing(msg.OP_HASHING)
         digest = await services.passwords.hash(password, self.request.remote_ip)
-        async with services.db.transaction() as tx:
+        async with self.unit() as tx:
             before = await services.users.require(user_id, tx)
-            after = await services.users.set_password(tx, user_id, digest, must_change=1)
-            await self.record(
-                tx,
-                msg.USER_PASSWORD_RESET,
-                after.public(),
-                before=before.public(),
-                after=after.public(),
-                subject=user_id,
+            after = await services.users.set_password(tx, user_id, digest, 1, msg.REVOKED_PASSWORD_RESET)
+            tx.record(
+                msg.USER_PASSWORD_RESET, after.public(), before=before.public(), after=after.public(), subject=user_id
             )
-        self.revoke_sessions(user_id, msg.REVOKED_PASSWORD_RESET)
         await self.ok({"temporaryPassword": password}, msg.USER_PASSWORD_RESET, event_data={"idUser": user_id})
 
 

@@ -19,11 +19,13 @@ tests/test_fanout.py compares it frame by frame with the stock manager.
 
 import asyncio
 import gc
+import importlib.metadata
 import struct
 import time
 import weakref
 
 import socketio
+from engineio import async_socket as eio_socket
 from engineio import packet as eio_packet
 from engineio.async_drivers import tornado as eio_tornado
 from socketio import packet as sio_packet
@@ -34,6 +36,16 @@ from web.listener import ConnectionStream
 TEXT_FIN = 0x81
 # Streams over a plain TCP socket (not TLS), so a frame may go to socket.send() directly: Tornado's and SEAM's.
 PLAIN_STREAMS = (IOStream, ConnectionStream)
+# The versions whose internals this module was written and tested against (tests/test_fanout.py).
+VERIFIED = {"python-engineio": "4.15.1", "python-socketio": "5.18.1", "tornado": "6.6.1"}
+# The internals it reaches for, by owner: checked at start-up so a renamed one cannot fail silently later.
+INTERNALS = (
+    (eio_socket.AsyncSocket, ("_websocket_handler", "_send_ping", "send")),
+    (eio_tornado, ("WebSocket",)),
+    (socketio.AsyncServer, ("_send_eio_packet", "_handle_eio_message")),
+    (asyncio.Queue(), ("_getters", "_queue")),
+    (IOStream, ("write",)),
+)
 
 
 def websocket_frame(text):
@@ -215,3 +227,31 @@ def writer_parked(getters):
         if not getter.done():
             return True
     return False
+
+
+def fast_path_refused():
+    """Why the fast path must not run with the libraries installed here, or None when it may.
+
+    A security upgrade of python-engineio, say, must fall back to the stock delivery, never break it.
+    """
+    for distribution, version in VERIFIED.items():
+        try:
+            installed = importlib.metadata.version(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            installed = "of unknown version"
+        if installed != version:
+            return f"{distribution} {installed} is not the verified {version}"
+    for owner, names in INTERNALS:
+        missing = [name for name in names if not hasattr(owner, name)]
+        if missing:
+            return f"{getattr(owner, '__name__', type(owner).__name__)} lacks {missing[0]}"
+    return None
+
+
+def client_manager(log):
+    """The fast-path manager when the verified internals are there; else python-socketio's own, said in one line."""
+    reason = fast_path_refused()
+    if reason is None:
+        return FanoutManager()
+    log.warning("broadcast fast path off (%s): delivering through python-socketio's own manager", reason)
+    return socketio.AsyncManager()

@@ -5,7 +5,6 @@ belongs to whom and who may read what.
 """
 
 import asyncio
-import collections
 import logging
 import re
 import time
@@ -14,8 +13,8 @@ import urllib.parse
 import socketio
 
 import messages as msg
-from realtime.fanout import FanoutManager, socketio_handler
-from store.changes import READ_USERS
+from realtime.fanout import client_manager, socketio_handler
+from store.changes import change_view
 from store.errors import Forbidden, Unauthorized
 from web.responses import envelope, set_security_headers
 
@@ -32,19 +31,6 @@ HANDSHAKE_SECONDS = 10
 BINARY_PACKETS = frozenset("56")
 # engineio's sids are 16 url-safe base64 characters; it logs an unknown one as given (NUL, CR/LF and all).
 ENGINEIO_SID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
-
-def change_event(change):
-    """The data:changed payload (SPEC §6); before/after stay in the audit log."""
-    return {
-        "operation": change.operation,
-        "message": change.message,
-        "data": change.data,
-        "initiatorSocketId": change.initiatorSocketId,
-        "operationId": change.operationId,
-        "seq": change.seq,
-        "at": change.at,
-    }
 
 
 def client_payload(body):
@@ -69,7 +55,7 @@ class RealtimeHub:
         self.origins = frozenset(cors_origins)
         self.sio = socketio.AsyncServer(
             async_mode="tornado",
-            client_manager=FanoutManager(),
+            client_manager=client_manager(self.log),
             cors_allowed_origins=self.origin_allowed,
             cors_credentials=False,
             max_http_buffer_size=MAX_CLIENT_MESSAGE,
@@ -82,8 +68,6 @@ class RealtimeHub:
         self.handshake_seconds = HANDSHAKE_SECONDS
         self.handshakes = {}  # Engine.IO sid -> TimerHandle, until its Socket.IO connect is accepted
         self.closed = False
-        self.pending = collections.OrderedDict()  # committed seq -> None, or (change, done) once published
-        self.publisher = None
         self.sio.on("connect", self.on_connect)
         self.sio.on("disconnect", self.on_disconnect)
         self.sio.eio.on("connect", self.on_engineio_connect)  # these three in place of socketio's own
@@ -244,53 +228,30 @@ class RealtimeHub:
     async def emit(self, event, data, to):
         await self.sio.emit(event, data, to=to)
 
-    def expect(self, seq):
-        """A change committed (called in commit order, so in seq order)."""
-        self.pending[seq] = None
+    async def apply(self, change):
+        """A committed change, as its row says: data:changed to whoever may see it, then its session effects.
 
-    def publish(self, change, effects=()):
-        """Hand over a committed change and its session effects; the future resolves once all went out.
-
-        data:changed leaves in seq order whatever order concurrent handlers finish in (SPEC §7: a client
-        resuming from the last seq it applied must not have skipped an earlier one still in flight).
-        The change's session effects (session:changed moving role rooms, session:revoked) run before the
-        next change fans out, so that one already reaches the rooms as they now are.
+        The effects run before the next change fans out, so that one reaches the rooms as they now are.
         """
-        done = asyncio.get_running_loop().create_future()
-        if self.pending.get(change.seq, False) is not None:  # rolled back, or already published
-            done.set_result(None)
-            return done
-        self.pending[change.seq] = (change, effects, done)
-        if self.publisher is None or self.publisher.done():
-            self.publisher = asyncio.get_running_loop().create_task(self._publish_ready())
-        return done
+        if change.broadcast:
+            await self.data_changed(change)
+        effects = change.effects
+        refreshed = set(effects.refreshUsers) | self.users_in_roles(effects.refreshRoles)
+        if refreshed:
+            await self.session_changed(sorted(refreshed))
+        for revocation in effects.revocations:
+            await self.revoke(revocation.userId, revocation.reason, revocation.keepSocket)
 
-    async def _publish_ready(self):
-        while self.pending:
-            seq, ready = next(iter(self.pending.items()))
-            if ready is None:
-                return  # an earlier change's handler has not handed it over yet
-            del self.pending[seq]
-            change, effects, done = ready
-            try:
-                await self.data_changed(change, change_event(change))
-                for effect in effects:
-                    await effect()
-            except Exception:  # one failed fan-out must not hold back the changes after it
-                self.log.exception("data:changed for seq %s failed", seq)
-            finally:
-                done.set_result(None)
-
-    async def data_changed(self, change, payload):
-        """Permission-aware fan-out: users changes reach readers of users and their subject only."""
-        if change.audience == "users":
-            rooms = [f"role:{role}" for role in sorted(await self.cache.roles_holding(READ_USERS))]
-            if change.subjectUserId is not None:
-                rooms.append(f"user:{change.subjectUserId}")
-            if rooms:
-                await self.sio.emit("data:changed", payload, to=rooms)
+    async def data_changed(self, change):
+        """Permission-aware fan-out (SPEC §10): readers of the resource, plus the users and roles it is about."""
+        if change.readPermission is None:
+            rooms = [EVERYONE]
         else:
-            await self.sio.emit("data:changed", payload, to=EVERYONE)
+            readers = await self.cache.roles_holding(change.readPermission)
+            roles = sorted(set(readers) | set(change.effects.refreshRoles))
+            rooms = [f"role:{role}" for role in roles] + [f"user:{user}" for user in change.effects.subjects]
+        if rooms:
+            await self.sio.emit("data:changed", change_view(change, with_audit=False), to=rooms)
 
     async def session_changed(self, user_ids):
         """Push fresh {user, permissions, sidebarItems} to each user's tabs; their role room follows."""

@@ -36,6 +36,8 @@ class Operation:
         self.held = []
         self.queue = collections.deque()
         self.drainer = None
+        # Resolved once the closing event has been emitted: the change this operation committed waits for it.
+        self.settled = asyncio.get_running_loop().create_future()
 
     def _resolve(self):
         self.honored_socket = self.hub.owned_socket(self.socket_id, self.user_id)
@@ -73,6 +75,11 @@ class Operation:
         self._progress(status, message, data)
         self.closed = True
         self.held = []
+        self.then(self._settle)
+
+    async def _settle(self):
+        if not self.settled.done():
+            self.settled.set_result(None)
 
     def _progress(self, status, message, data=None):
         if self.closed or (self.user_id is not None and not self.hub.listening(self.target)):

@@ -1,27 +1,30 @@
-"""The change feed and audit log (SPEC §7): one row per committed mutation, seq never reused."""
+"""The change feed and audit log (SPEC §7): one row per committed change, seq never reused.
+
+Each row carries who may read it (`readPermission`, the resource's list permission; NULL = every
+token), whether it is announced at all (`broadcast`) and its session effects as data, so that any
+process can fan it out and apply it from the table alone.
+"""
 
 import datetime
 import json
 
 import messages as msg
 from store.errors import Gone
-from store.models import Change
+from store.models import Change, Effects
 
-READ_USERS = "GET /api/v1/users"
-# Who may read a resource's audit states (before/after); resources not listed are open to any token.
-READ_PERMISSION = {"users": READ_USERS, "auth": READ_USERS, "sidebar": "GET /api/v1/sidebar/items"}
 COLUMNS = (
-    "seq, at, operation, operationId, actorId, initiatorSocketId, message, data, before, after, audience, subjectUserId"
+    "seq, at, operation, operationId, actorId, initiatorSocketId, message, data, before, after, "
+    "readPermission, broadcast, effects"
 )
-
-
-def audience_of(operation):
-    """'users' changes reach only readers of users (plus their subject); everything else reaches all."""
-    return "users" if operation.startswith("users:") or operation == "auth:register" else "all"
-
-
-def read_permission_of(operation):
-    return READ_PERMISSION.get(operation.split(":", 1)[0])
+INSERT = f"INSERT INTO changes ({COLUMNS.split(', ', 1)[1]}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+# Who may see a row: readers of its resource, the users it is about or whose session it changes, and the
+# roles whose sessions it changes. Parameters: the viewer's id, role id, then its readable permissions.
+VISIBLE = (
+    "broadcast = 1 AND (readPermission IS NULL"
+    " OR ? IN (SELECT value FROM json_each(effects, '$.subjects'))"
+    " OR ? IN (SELECT value FROM json_each(effects, '$.refreshRoles'))"
+    " OR lower(readPermission) IN ({readable}))"
+)
 
 
 def utc_now():
@@ -34,6 +37,42 @@ def dump(value):
 
 def load(text):
     return None if text is None else json.loads(text)
+
+
+def change_view(change, with_audit):
+    """A change as clients see it: the data:changed payload (SPEC §6), plus before/after in the feed (§7)."""
+    view = {
+        "seq": change.seq,
+        "at": change.at,
+        "operation": change.operation,
+        "operationId": change.operationId,
+        "actorId": change.actorId,
+        "initiatorSocketId": change.initiatorSocketId,
+        "message": change.message,
+        "data": change.data,
+    }
+    if with_audit:
+        view["before"] = change.before
+        view["after"] = change.after
+    return view
+
+
+def from_row(row):
+    return Change(
+        row["seq"],
+        row["at"],
+        row["operation"],
+        row["operationId"],
+        row["actorId"],
+        row["initiatorSocketId"],
+        row["message"],
+        load(row["data"]),
+        load(row["before"]),
+        load(row["after"]),
+        row["readPermission"],
+        bool(row["broadcast"]),
+        Effects.load(load(row["effects"])),
+    )
 
 
 class ChangeRepository:
@@ -56,45 +95,62 @@ class ChangeRepository:
                 (window,),
             )
 
-    async def record(
-        self, tx, *, operation, operation_id, actor_id, initiator, message, data, before=None, after=None, subject=None
-    ):
-        """Write the change row inside the mutation's transaction (its trigger prunes the window)."""
+    async def insert(self, tx, origin, message, data, before, after, effects):
+        """Write the change row inside its mutation's transaction (the retention trigger prunes the window)."""
         at = utc_now()
-        audience = audience_of(operation)
+        stored_effects = dump(effects.dump()) if effects else None
         seq = await tx.insert(
-            f"INSERT INTO changes ({COLUMNS.split(', ', 1)[1]}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            INSERT,
             (
                 at,
-                operation,
-                operation_id,
-                actor_id,
-                initiator,
+                origin.operation,
+                origin.operation_id,
+                origin.actor_id,
+                origin.initiator,
                 message,
                 dump(data),
                 dump(before),
                 dump(after),
-                audience,
-                subject,
+                origin.read_permission,
+                int(origin.broadcast),
+                stored_effects,
             ),
         )
         return Change(
-            seq, at, operation, operation_id, actor_id, initiator, message, data, before, after, audience, subject
+            seq,
+            at,
+            origin.operation,
+            origin.operation_id,
+            origin.actor_id,
+            origin.initiator,
+            message,
+            data,
+            before,
+            after,
+            origin.read_permission,
+            origin.broadcast,
+            effects,
         )
 
     async def latest_seq(self):
         row = await self.db.fetchone("SELECT seq FROM sqlite_sequence WHERE name = 'changes'")
         return row[0] if row else 0
 
-    async def since(self, after_seq, limit, reader_id, can_read):
-        """Rows after `after_seq` the reader may see, oldest first; Gone if some were pruned.
+    async def after(self, seq, limit):
+        """Every change after `seq`, oldest first: what a publisher that fell behind has still to announce."""
+        rows = await self.db.fetchall(f"SELECT {COLUMNS} FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
+        return [from_row(row) for row in rows]
+
+    async def since(self, after_seq, limit, viewer):
+        """(views of the rows after `after_seq` the viewer may see, oldest first; latest seq); Gone if pruned.
 
         Without `after_seq`, the newest `limit` rows (still oldest first): where a client that
         starts from scratch, or the activity view, picks the feed up, learning latestSeq.
         """
         latest = await self.latest_seq()
-        visible = "(audience = 'all' OR ? OR subjectUserId = ?)"
-        params = (can_read(READ_USERS), reader_id)
+        readable = sorted(viewer.grants.permissions)
+        visible = VISIBLE.format(readable=", ".join("?" * len(readable)) or "NULL")
+        params = (viewer.user.idUser, viewer.user.roleId, *readable)
         if after_seq is None:
             rows = await self.db.fetchall(
                 f"SELECT {COLUMNS} FROM changes WHERE {visible} ORDER BY seq DESC LIMIT ?", (*params, limit)
@@ -109,22 +165,5 @@ class ChangeRepository:
                 f"SELECT {COLUMNS} FROM changes WHERE seq > ? AND {visible} ORDER BY seq LIMIT ?",
                 (after_seq, *params, limit),
             )
-        return [self._view(row, can_read) for row in rows], latest
-
-    @staticmethod
-    def _view(row, can_read):
-        item = {
-            "seq": row["seq"],
-            "at": row["at"],
-            "operation": row["operation"],
-            "operationId": row["operationId"],
-            "actorId": row["actorId"],
-            "initiatorSocketId": row["initiatorSocketId"],
-            "message": row["message"],
-            "data": load(row["data"]),
-        }
-        needed = read_permission_of(row["operation"])
-        if needed is None or can_read(needed):
-            item["before"] = load(row["before"])
-            item["after"] = load(row["after"])
-        return item
+        changes = [from_row(row) for row in rows]
+        return [change_view(c, c.readPermission is None or viewer.can(c.readPermission)) for c in changes], latest

@@ -58,6 +58,12 @@ async def close_connection(conn):
     await asyncio.to_thread(conn._thread.join)
 
 
+async def rollback(conn):
+    """End whatever transaction is open on this connection (none is open when BEGIN itself failed)."""
+    if conn.in_transaction:
+        await conn.execute("ROLLBACK")
+
+
 def first(rows):
     return rows[0] if rows else None
 
@@ -78,8 +84,8 @@ class Queries:
 class Transaction(Queries):
     """An open write unit; callbacks registered with on_commit run only once it is durable."""
 
-    def __init__(self, conn):
-        self.conn = conn
+    def __init__(self):
+        self.conn = None
         self.after_commit = []
 
     async def execute(self, sql, params=()):
@@ -91,6 +97,9 @@ class Transaction(Queries):
 
     def on_commit(self, callback):
         self.after_commit.append(callback)
+
+    async def before_commit(self):
+        """The last statements of the unit, inside it (a unit of work writes its change row here)."""
 
 
 class Database(Queries):
@@ -129,17 +138,23 @@ class Database(Queries):
         self.reader = self.writer = None
 
     @contextlib.asynccontextmanager
-    async def transaction(self):
-        """One BEGIN IMMEDIATE … COMMIT unit; any exception rolls everything back."""
+    async def transaction(self, tx=None):
+        """One BEGIN IMMEDIATE … COMMIT unit; any failure, a failed COMMIT included, rolls everything back.
+
+        SQLite keeps a transaction open when COMMIT fails (a deferred constraint, a full disk): without the
+        ROLLBACK every later write would fail with "cannot start a transaction within a transaction".
+        """
+        tx = tx or Transaction()
         async with self.write_lock:
-            tx = Transaction(self.writer)
+            tx.conn = self.writer
             await self.writer.execute("BEGIN IMMEDIATE")
             try:
                 yield tx
+                await tx.before_commit()
+                await self.writer.execute("COMMIT")
             except BaseException:
-                await self.writer.execute("ROLLBACK")
+                await rollback(self.writer)
                 raise
-            await self.writer.execute("COMMIT")
         for callback in tx.after_commit:
             callback()
 

@@ -1,5 +1,7 @@
 """Numbered schema migrations, applied in order at start-up and recorded in PRAGMA user_version."""
 
+import sqlite3
+
 NOW = "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
 
 MIGRATIONS = [
@@ -78,23 +80,58 @@ MIGRATIONS = [
         CREATE INDEX throttle_at ON throttle(at);
         """,
     ),
+    (
+        "change rows say who may read them and carry their session effects",
+        """
+        ALTER TABLE changes ADD COLUMN readPermission TEXT;
+        ALTER TABLE changes ADD COLUMN broadcast INTEGER NOT NULL DEFAULT 1 CHECK (broadcast IN (0, 1));
+        ALTER TABLE changes ADD COLUMN effects TEXT;
+        UPDATE changes SET
+            readPermission = CASE
+                WHEN audience = 'users' THEN 'GET /api/v1/users'
+                WHEN operation LIKE 'sidebar:%' THEN 'GET /api/v1/sidebar/items'
+            END,
+            effects = CASE WHEN subjectUserId IS NOT NULL THEN json_object('subjects', json_array(subjectUserId)) END;
+        ALTER TABLE changes DROP COLUMN audience;
+        ALTER TABLE changes DROP COLUMN subjectUserId;
+        """,
+    ),
 ]
 
 
-async def migrate(conn):
+class SchemaTooNew(Exception):
+    """The database was migrated by a newer SEAM: running on it could corrupt what that version wrote."""
+
+
+def statements(script):
+    """A migration's SQL as complete statements, in order: a trigger body's own ';' stays inside its statement."""
+    found, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            found.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {pending.strip()[:80]!r}")
+    return found
+
+
+async def migrate(conn, migrations=MIGRATIONS):
     """Apply every migration newer than the database's user_version, each in its own transaction."""
     async with conn.execute("PRAGMA user_version") as cur:
         current = (await cur.fetchone())[0]
-    for number, (_name, sql) in enumerate(MIGRATIONS, start=1):
+    if current > len(migrations):
+        raise SchemaTooNew(f"database schema version {current} is newer than this SEAM's ({len(migrations)})")
+    for number, (_name, sql) in enumerate(migrations, start=1):
         if number <= current:
             continue
         await conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in sql.split(";"):
-                if statement.strip():
-                    await conn.execute(statement)
+            for statement in statements(sql):
+                await conn.execute(statement)
             await conn.execute(f"PRAGMA user_version = {number}")
+            await conn.execute("COMMIT")
         except BaseException:
-            await conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")
             raise
-        await conn.execute("COMMIT")

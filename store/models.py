@@ -104,7 +104,47 @@ class RoleGrants:
 
 
 @attrs.frozen
+class Revocation:
+    """Sessions of one user to end: session:revoked with the reason, then disconnect (all but one socket)."""
+
+    userId: int
+    reason: str
+    keepSocket: str | None = None
+
+
+@attrs.frozen
+class Effects:
+    """What a change does to open sessions, kept in its row so any process can apply it (SCALE-NOTES).
+
+    `subjects` are the users the change is about: they see it even when they may not read its resource.
+    """
+
+    subjects: tuple = ()
+    refreshUsers: tuple = ()
+    refreshRoles: tuple = ()
+    revocations: tuple = ()
+
+    @classmethod
+    def load(cls, data):
+        data = data or {}
+        return cls(
+            tuple(data.get("subjects", ())),
+            tuple(data.get("refreshUsers", ())),
+            tuple(data.get("refreshRoles", ())),
+            tuple(Revocation(**r) for r in data.get("revocations", ())),
+        )
+
+    def dump(self):
+        return attrs.asdict(self)
+
+    def __bool__(self):
+        return bool(self.subjects or self.refreshUsers or self.refreshRoles or self.revocations)
+
+
+@attrs.frozen
 class Change:
+    """One committed change: what happened, who did it, who may see it and what it does to sessions."""
+
     seq: int
     at: str
     operation: str
@@ -115,5 +155,6 @@ class Change:
     data: object
     before: object = None
     after: object = None
-    audience: str = "all"
-    subjectUserId: int | None = None
+    readPermission: str | None = None
+    broadcast: bool = True
+    effects: Effects = Effects()

@@ -67,8 +67,10 @@ class PermissionRepository:
         rows = await tx.fetchall(
             "SELECT roleId FROM permissionXRole WHERE permissionId = ? ORDER BY roleId", (permission_id,)
         )
+        role_ids = [r[0] for r in rows]
         tx.on_commit(self.cache.forget_roles)
-        return [r[0] for r in rows]
+        tx.refresh(roles=role_ids)
+        return role_ids
 
     async def assign(self, tx, role_id, permission_id):
         """Grant a permission to a role; returns False when it was already granted (idempotent)."""
@@ -77,8 +79,11 @@ class PermissionRepository:
         cur = await tx.execute(
             "INSERT OR IGNORE INTO permissionXRole (roleId, permissionId) VALUES (?, ?)", (role_id, permission_id)
         )
-        tx.on_commit(self.cache.forget_roles)
-        return cur.rowcount == 1
+        added = cur.rowcount == 1
+        if added:
+            tx.on_commit(self.cache.forget_roles)
+            tx.refresh(roles=[role_id])
+        return added
 
     async def unassign(self, tx, role_id, permission_id):
         await self._check_role(tx, role_id)
@@ -89,6 +94,7 @@ class PermissionRepository:
         if cur.rowcount == 0:
             raise NotFound(msg.PERMISSION_NOT_ASSIGNED)
         tx.on_commit(self.cache.forget_roles)
+        tx.refresh(roles=[role_id])
         await self.users.ensure_someone_can_assign(tx)
 
     async def delete(self, tx, permission_id):
@@ -97,6 +103,7 @@ class PermissionRepository:
         rows = await tx.fetchall("SELECT roleId FROM permissionXRole WHERE permissionId = ?", (permission_id,))
         await tx.execute("DELETE FROM permissions WHERE idPermission = ?", (permission_id,))
         tx.on_commit(self.cache.forget_roles)
+        tx.refresh(roles=[r[0] for r in rows])
         await self.users.ensure_someone_can_assign(tx)
         return permission, [r[0] for r in rows]
 

@@ -49,6 +49,7 @@ class RoleRepository:
             (*(fields[n] for n in names), role_id),
         )
         tx.on_commit(self.cache.forget_roles)
+        tx.refresh(roles=[role_id])
         return await self.get(role_id, tx)
 
     async def delete(self, tx, role_id):

@@ -44,10 +44,16 @@ class SidebarRepository:
             f"UPDATE sidebarItems SET {', '.join(f'{n} = ?' for n in names)} WHERE idItem = ?",
             (*(fields[n] for n in names), item_id),
         )
-        return await self.require(item_id, tx)
+        item = await self.require(item_id, tx)
+        tx.refresh(roles=item.roles)
+        return item
 
     async def delete(self, tx, item_id):
+        """Delete an item (its assignments cascade); returns it as it was."""
+        item = await self.require(item_id, tx)
         await tx.execute("DELETE FROM sidebarItems WHERE idItem = ?", (item_id,))
+        tx.refresh(roles=item.roles)
+        return item
 
     async def assign(self, tx, item_id, role_id):
         item = await self.require(item_id, tx)
@@ -57,6 +63,7 @@ class SidebarRepository:
         if role_id in item.roles:
             raise Conflict(msg.SIDEBAR_ALREADY_ASSIGNED)
         await tx.execute("INSERT INTO roleXItem (roleId, itemId) VALUES (?, ?)", (role_id, item_id))
+        tx.refresh(roles=[role_id])
         return {"idRole": role_id, "idItem": item_id, "roleName": role["roleName"], "nameItem": item.nameItem}
 
     async def unassign(self, tx, item_id, role_id):
@@ -67,4 +74,5 @@ class SidebarRepository:
         if role_id not in item.roles:
             raise NotFound(msg.SIDEBAR_NOT_ASSIGNED)
         await tx.execute("DELETE FROM roleXItem WHERE roleId = ? AND itemId = ?", (role_id, item_id))
+        tx.refresh(roles=[role_id])
         return {"idRole": role_id, "idItem": item_id, "roleName": role["roleName"], "nameItem": item.nameItem}

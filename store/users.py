@@ -98,7 +98,7 @@ class UserRepository:
         return await self.get(user_id, tx)
 
     async def update(self, tx, user_id, fields, password_hash=None):
-        """Write the editable fields given; a new password also revokes the user's tokens."""
+        """Write the editable fields given; a new password also revokes the user's tokens and sockets."""
         if "roleId" in fields:
             await self._check_role(tx, fields["roleId"])
         if "email" in fields:
@@ -109,6 +109,10 @@ class UserRepository:
             sets += ["password = ?", "tokenVersion = tokenVersion + 1", "mustChangePassword = 0"]
             params.append(password_hash)
         await self._write(tx, user_id, sets, params)
+        if password_hash is not None:
+            tx.revoke(user_id, msg.REVOKED_PASSWORD_CHANGED)
+        else:
+            tx.refresh(users=[user_id])
         if "roleId" in fields:
             await self.ensure_someone_can_assign(tx)
         return await self.get(user_id, tx)
@@ -119,17 +123,19 @@ class UserRepository:
             await self._write(tx, user_id, ["isActive = ?"], [active])
         else:
             await self._write(tx, user_id, ["isActive = ?", "tokenVersion = tokenVersion + 1"], [active])
+            tx.revoke(user_id, msg.REVOKED_DISABLED)
             await self.ensure_someone_can_assign(tx)
         return await self.get(user_id, tx)
 
-    async def set_password(self, tx, user_id, password_hash, must_change):
-        """New hash; bumping tokenVersion makes every token issued before it invalid."""
+    async def set_password(self, tx, user_id, password_hash, must_change, reason, keep_socket=None):
+        """New hash; bumping tokenVersion makes every token issued before it invalid, and its sockets go too."""
         await self._write(
             tx,
             user_id,
             ["password = ?", "mustChangePassword = ?", "tokenVersion = tokenVersion + 1"],
             [password_hash, must_change],
         )
+        tx.revoke(user_id, reason, keep_socket)
         return await self.get(user_id, tx)
 
     async def rehash(self, tx, user_id, password_hash):
@@ -139,6 +145,7 @@ class UserRepository:
     async def delete(self, tx, user_id):
         await tx.execute("DELETE FROM users WHERE idUser = ?", (user_id,))
         tx.on_commit(lambda: self.cache.forget_user(user_id))
+        tx.revoke(user_id, msg.REVOKED_DELETED)
         await self.ensure_someone_can_assign(tx)
 
     async def _write(self, tx, user_id, sets, params):

@@ -45,10 +45,10 @@ async def test_a_handler_failing_after_commit_does_not_hold_back_later_changes(a
     role_id = await api.create_role(admin, "antes")
     await tab.wait_for(lambda events: len(tab.of("data:changed")) == 1)
 
-    def broken(self, *args, **kwargs):
+    async def broken(self, *args, **kwargs):
         raise RuntimeError("after the commit")
 
-    monkeypatch.setattr(RoleHandler, "refresh_sessions", broken)
+    monkeypatch.setattr(RoleHandler, "ok", broken)
     failed = await api.fetch("PUT", f"/roles/{role_id}", json={"roleName": "despues"}, token=admin)
     assert failed.status == 500
     monkeypatch.undo()

@@ -14,12 +14,19 @@ import tornado.httpclient
 import messages as msg
 from app.services import Services
 from handlers import permission_catalog
+from store.unit import Origin
 from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, Api, EventRecorder, assert_error
 from tests.support.realtime import barrier, changes, no_secrets
 
 READ_USERS = "GET /api/v1/users"
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-ENTITY_KEYS = {"roles": "idRole", "users": "idUser", "auth": "idUser", "sidebar": "idItem"}
+ENTITY_KEYS = {
+    "roles": "idRole",
+    "users": "idUser",
+    "auth": "idUser",
+    "sidebar": "idItem",
+    "permissions": "idPermission",
+}
 
 
 class Replica:
@@ -104,12 +111,12 @@ async def test_reconnecting_client_ends_with_the_same_state_as_one_that_never_le
     assert flaky.records == steady.records and flaky.last_seq == steady.last_seq
     assert steady.last_seq > latest
     kinds = {key[0] for key in steady.records}
-    assert kinds == {"roles", "users", "sidebar"}
+    assert kinds == {"roles", "users"}, "menu items are for readers of the menu (SPEC §10)"
     assert [key for key in steady.records if key[0] == "users"] == [("users", watcher_id)]
     assert steady.records[("users", watcher_id)]["full_name"] == "Watcher after"
     roles = {r["idRole"]: r for r in (await api.fetch("GET", "/roles", token=token)).data}
     assert {k[1]: v for k, v in steady.records.items() if k[0] == "roles"} == {
-        i: r for i, r in roles.items() if r["roleName"].startswith("r-")
+        i: r for i, r in roles.items() if r["roleName"].startswith(("r-", "barrier-"))
     }
 
 
@@ -130,13 +137,13 @@ async def test_failed_or_rolled_back_mutation_leaves_no_row_and_no_event(api, so
     admin = await api.login()
     tab = await sockets(admin)
     before = await services.changes.latest_seq()
-    real_record = services.changes.record
+    real_insert = services.changes.insert
 
-    async def record_then_fail(tx, **kwargs):
-        await real_record(tx, **kwargs)
+    async def insert_then_fail(*args, **kwargs):
+        await real_insert(*args, **kwargs)
         raise RuntimeError("failure after the change row was written")
 
-    monkeypatch.setattr(services.changes, "record", record_then_fail)
+    monkeypatch.setattr(services.changes, "insert", insert_then_fail)
     broken = await api.fetch("POST", "/roles", json={"roleName": "never"}, token=admin, headers={"X-Operation-ID": "b"})
     assert_error(broken, 500, msg.INTERNAL_ERROR)
     monkeypatch.undo()
@@ -145,7 +152,7 @@ async def test_failed_or_rolled_back_mutation_leaves_no_row_and_no_event(api, so
     assert_error(await api.fetch("DELETE", "/users/1", token=admin), 409, msg.LOCKOUT)
     assert_error(await api.fetch("DELETE", "/roles/999", token=admin), 404, msg.ROLE_NOT_FOUND.format(id=999))
     await barrier(api, admin, tab)
-    assert [c["operation"] for c in changes(tab)] == ["sidebar:create"]
+    assert [c["operation"] for c in changes(tab)] == ["roles:create"]
     assert changes(tab)[0]["seq"] == before + 1
     feed = await api.fetch("GET", f"/changes?since={before}", token=admin)
     assert [c["seq"] for c in feed.data] == [before + 1] and feed.body["meta"]["latestSeq"] == before + 1
@@ -191,18 +198,16 @@ async def test_audit_fields_states_and_who_may_read_them(api, sockets, config):
     live = {c["seq"]: c for c in changes(tab)}
     for row in feed:
         if row["seq"] in live:
-            assert live[row["seq"]] == {k: v for k, v in row.items() if k not in ("before", "after", "actorId")}
+            assert live[row["seq"]] == {k: v for k, v in row.items() if k not in ("before", "after")}
 
     as_watcher = (await api.fetch("GET", "/changes?limit=500", token=watcher)).data
-    assert {r["operation"].split(":")[0] for r in as_watcher} <= {"roles", "sidebar", "permissions", "users"}
+    assert {r["operation"].split(":")[0] for r in as_watcher} <= {"roles", "permissions", "users"}
     assert all(r["data"]["idUser"] == watcher_id for r in as_watcher if r["operation"].startswith("users:"))
-    assert all("before" not in r and "after" not in r for r in as_watcher if r["operation"].startswith("sidebar:"))
     assert all("before" in r for r in as_watcher if r["operation"].startswith("roles:"))
     as_reader = (await api.fetch("GET", "/changes?limit=500", token=reader)).data
-    assert [r["seq"] for r in as_reader] == [r["seq"] for r in feed]
+    assert [r["seq"] for r in as_reader] == [r["seq"] for r in feed if not r["operation"].startswith("sidebar:")]
     reader_update = next(r for r in as_reader if r["operationId"] == "audit-1")
     assert reader_update["before"] == update["before"]
-    assert all("before" not in r for r in as_reader if r["operation"].startswith("sidebar:"))
 
     no_secrets([feed, as_watcher, as_reader, tab.events], reset.data["temporaryPassword"], "changed-pass-7", PASSWORD)
     with sqlite3.connect(f"file:{config['db_path']}?mode=ro", uri=True) as db:
@@ -363,20 +368,10 @@ async def test_a_smaller_window_at_restart_prunes_at_start_and_a_rollback_prunes
         with sqlite3.connect(f"file:{config['db_path']}?mode=ro", uri=True) as db:
             return [row[0] for row in db.execute("SELECT seq FROM changes ORDER BY seq")]
 
-    async def record(services, operation_id, then=None):
-        """One change row in its own transaction; `then` raising after it rolls the transaction back."""
-        async with services.db.transaction() as tx:
-            await services.changes.record(
-                tx,
-                operation="roles:create",
-                operation_id=operation_id,
-                actor_id=None,
-                initiator=None,
-                message="m",
-                data={},
-            )
-            if then is not None:
-                then()
+    async def record(services, operation_id):
+        """One change in its own unit of work."""
+        async with services.writes.unit(Origin("roles:create", operation_id)) as tx:
+            tx.record("m", {})
 
     services = await Services(config, permission_catalog()).start()
     for n in range(6):
@@ -387,11 +382,16 @@ async def test_a_smaller_window_at_restart_prunes_at_start_and_a_rollback_prunes
     try:
         assert kept() == [4, 5, 6]
 
-        def fail():
+        real_insert = services.changes.insert
+
+        async def insert_then_fail(*args):
+            await real_insert(*args)  # the row, and the trigger's pruning, are in the transaction now
             raise RuntimeError("the mutation failed after its change row")
 
+        services.changes.insert = insert_then_fail
         with pytest.raises(RuntimeError):
-            await record(services, "undone", then=fail)
+            await record(services, "undone")
+        services.changes.insert = real_insert
         assert kept() == [4, 5, 6]
         await record(services, "op-7")
         assert kept() == [5, 6, 7]  # a rolled-back seq was never announced, so it is free

@@ -678,6 +678,7 @@ def test_operation_progress_and_data_changed(server):
     async def body():
         async with Client(server) as c:
             admin = await c.login()
+            admin_id = jwt.decode(admin, options={"verify_signature": False})["idUser"]
             tab1, tab2 = await Socket(server).connect(admin), await Socket(server).connect(admin)
             try:
                 op_id = "tab-1.op_42"
@@ -709,8 +710,10 @@ def test_operation_progress_and_data_changed(server):
                         "operationId",
                         "seq",
                         "at",
+                        "actorId",
                     }
                     assert change["operation"] == "roles:create" and change["initiatorSocketId"] == tab1.sid
+                    assert change["actorId"] == admin_id
                     assert change["operationId"] == op_id and change["data"] == created["data"]
                     assert isinstance(change["seq"], int) and ISO_UTC.match(change["at"])
 

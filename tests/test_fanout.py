@@ -21,7 +21,7 @@ import tornado.web
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
-from realtime.fanout import ChurnCollector, FanoutManager, socketio_handler
+from realtime.fanout import ChurnCollector, FanoutManager, fast_path_refused, socketio_handler
 
 CLIENTS = 40
 OPERATIONS = 150
@@ -235,3 +235,8 @@ async def test_closed_websockets_are_freed_under_tuned_gc(monkeypatch):
         gc.enable()
         server.stop()
         await sio.shutdown()
+
+
+def test_the_installed_libraries_are_the_verified_ones():
+    """requirements.txt pins what the fast path was verified against: the two must move together."""
+    assert fast_path_refused() is None

@@ -99,3 +99,13 @@ async def test_fetching_the_document_is_not_an_operation(api, sockets):
         ("roles:fetchAll", "start"),
         ("roles:fetchAll", "success"),
     ]
+
+
+async def test_the_choices_spec_states_are_documented(api):
+    """SPEC §7/§8: /changes without `since`, no 405 for an unserved method, Connection: close on an early answer."""
+    document = (await api.fetch("GET", "/openapi.json")).body
+    since = next(p for p in document["paths"]["/changes"]["get"]["parameters"] if p["name"] == "since")
+    assert "newest" in since["schema"]["description"] and "410" in since["schema"]["description"]
+    assert "never 405" in document["info"]["description"] and "Connection: close" in document["info"]["description"]
+    unserved = await api.fetch("PATCH", "/roles")
+    assert unserved.status == 404 and unserved.body["message"] == "Ruta PATCH /api/v1/roles no encontrada"

@@ -70,6 +70,7 @@ def test_a_change_in_one_tab_appears_in_the_other_once(open_page, server):
     server.api.ok("PUT", f"/roles/{server.api.role_id(token, 'Auditoría')}", {"description": "Revisión interna"}, token)
     for page in (first, second):
         expect(page.locator(".timeline-item").first).to_contain_text("Rol actualizado exitosamente")
+        expect(page.locator(".timeline-item").first).to_contain_text("por usuario #1")  # actorId, live as replayed
         expect(page.locator(".timeline-item").first).to_have_class("timeline-item flash")
     same_rows(second, first, ".timeline-item")
 

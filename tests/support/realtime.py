@@ -24,14 +24,15 @@ def changes(recorder):
 
 
 async def barrier(api, admin_token, *recorders):
-    """A broadcast every authenticated socket receives; once it has arrived, earlier events have too.
+    """A broadcast every authenticated socket receives (any token may read roles; a new role changes no session);
+    once it has arrived, earlier events have too.
 
     Emissions to one socket are delivered in order, so a recorder that got the barrier has
     everything emitted to it before; the caller then asserts on exactly what is there.
     """
     name = f"barrier-{next(_barriers)}"
     made = await api.fetch(
-        "POST", "/sidebar", json={"nameItem": name}, token=admin_token, headers={"X-Operation-ID": name}
+        "POST", "/roles", json={"roleName": name}, token=admin_token, headers={"X-Operation-ID": name}
     )
     assert made.status == 201, made.body
     for recorder in recorders:
