@@ -116,17 +116,29 @@ def statements(script):
     return found
 
 
-async def migrate(conn, migrations=MIGRATIONS):
-    """Apply every migration newer than the database's user_version, each in its own transaction."""
+async def schema_version(conn, known):
     async with conn.execute("PRAGMA user_version") as cur:
         current = (await cur.fetchone())[0]
-    if current > len(migrations):
-        raise SchemaTooNew(f"database schema version {current} is newer than this SEAM's ({len(migrations)})")
+    if current > known:
+        raise SchemaTooNew(f"database schema version {current} is newer than this SEAM's ({known})")
+    return current
+
+
+async def migrate(conn, migrations=MIGRATIONS):
+    """Apply every migration newer than the database's user_version, each in its own transaction.
+
+    The version is read again under the write lock: processes starting together on one database
+    apply each migration once (the others find it applied)."""
+    current = await schema_version(conn, len(migrations))
     for number, (_name, sql) in enumerate(migrations, start=1):
         if number <= current:
             continue
         await conn.execute("BEGIN IMMEDIATE")
         try:
+            current = await schema_version(conn, len(migrations))
+            if number <= current:
+                await conn.execute("COMMIT")
+                continue
             for statement in statements(sql):
                 await conn.execute(statement)
             await conn.execute(f"PRAGMA user_version = {number}")

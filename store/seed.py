@@ -16,8 +16,12 @@ async def is_seeded(db):
 
 
 async def seed(db, catalog, admin_email, admin_hash, admin_must_change):
-    """Create the roles, the permission catalog (all granted to admin), the menu and the admin account."""
+    """Create the roles, the permission catalog (all granted to admin), the menu and the admin account.
+
+    False when another process seeded first (checked under the write lock): its admin account stands."""
     async with db.transaction() as tx:
+        if (await tx.fetchone("SELECT COUNT(*) FROM roles"))[0] > 0:
+            return False
         admin_id = await tx.insert(
             "INSERT INTO roles (roleName, description) VALUES (?, ?)", (ADMIN_ROLE, "Administrador del sistema")
         )
@@ -36,6 +40,7 @@ async def seed(db, catalog, admin_email, admin_hash, admin_must_change):
             "INSERT INTO users (full_name, email, password, roleId, mustChangePassword) VALUES (?, ?, ?, ?, ?)",
             ("Administrador", admin_email, admin_hash, admin_id, int(admin_must_change)),
         )
+    return True
 
 
 async def add_missing_permissions(db, missing):
@@ -45,6 +50,8 @@ async def add_missing_permissions(db, missing):
     async with db.transaction() as tx:
         admin = await tx.fetchone("SELECT idRole FROM roles WHERE roleName = ? COLLATE NOCASE", (ADMIN_ROLE,))
         for name, description in missing:
+            if await tx.fetchone("SELECT 1 FROM permissions WHERE nameUri = ? COLLATE NOCASE", (name,)):
+                continue  # another process starting at the same time added it
             permission_id = await tx.insert(
                 "INSERT INTO permissions (nameUri, description) VALUES (?, ?)", (name, description)
             )

@@ -11,3 +11,9 @@ class SettingsRepository:
 
     async def put(self, tx, key, value):
         await tx.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, value))
+
+    async def keep_first(self, tx, key, value):
+        """Store `value` unless the key has one already; returns the stored value (processes starting together
+        on a new database must all end up with the same generated secret)."""
+        await tx.execute("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)", (key, value))
+        return (await tx.fetchone("SELECT value FROM settings WHERE key = ?", (key,)))[0]
