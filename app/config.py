@@ -5,6 +5,8 @@ tests pass a plain dict, completed from the same defaults.
 """
 
 import ipaddress
+import re
+import urllib.parse
 
 import attrs
 
@@ -14,6 +16,9 @@ from security.durations import parse_duration
 LOG_LEVELS = ("debug", "info", "warning", "error")
 # HS256 with a short key is cracked offline from any token (a one-letter secret was, by the attack pass).
 MIN_JWT_SECRET_BYTES = 32
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+# Socket ids start with `<instance>_`, which nginx reads to route a request to the process holding its socket.
+INSTANCE = re.compile(r"^[a-z0-9]{1,16}$")
 
 
 @attrs.frozen
@@ -48,6 +53,10 @@ SETTINGS = (
     Setting("header_timeout", "30s", str, "time a connection gets to send a request's headers (also idle keep-alive)"),
     Setting("body_timeout", "30s", str, "time a request gets to send its whole body"),
     Setting("max_connections", 1000, int, "open connections (HTTP and sockets) at once; more wait to be accepted"),
+    Setting("redis_url", "", str, "several processes as one service: redis://host:port/db (empty = one process)"),
+    Setting(
+        "instance", "", str, "this process's name among several (a-z, 0-9; empty = p<port>); socket ids start with it"
+    ),
     Setting("static_path", "", str, "directory of the web console; empty = the bundled one"),
     Setting("log_level", "info", str, "debug, info, warning or error (SEAM's own loggers; libraries stay at info)"),
 )
@@ -109,6 +118,13 @@ def validate(values):
             f"invalid setting 'proxy_headers': only with a loopback address behind the proxy"
             f" (address is {config['address']!r}, so any client could forge X-Real-IP)"
         )
+    if config["redis_url"] and urllib.parse.urlsplit(config["redis_url"]).scheme not in REDIS_SCHEMES:
+        raise ConfigError(
+            f"invalid setting 'redis_url': {config['redis_url']!r} is not a redis://, rediss:// or unix:// URL"
+        )
+    if config["instance"] and not INSTANCE.match(config["instance"]):
+        raise ConfigError(f"invalid setting 'instance': {config['instance']!r} must be 1-16 of a-z and 0-9")
+    config["instance"] = config["instance"] or f"p{config['port']}"
     if isinstance(config["cors_origins"], str):
         config["cors_origins"] = [o.strip() for o in config["cors_origins"].split(",") if o.strip()]
     return config

@@ -5,6 +5,7 @@ import logging
 import secrets
 import sqlite3
 
+import attrs
 import tornado.ioloop
 
 from app.config import ConfigError
@@ -19,7 +20,7 @@ from security.tokens import Authenticator, Tokens
 from store import seed
 from store.cache import AuthCache
 from store.changes import ChangeRepository
-from store.db import Database, fold
+from store.db import ChangeProbe, Database, fold
 from store.errors import ValidationError
 from store.migrations import SchemaTooNew
 from store.permissions import PermissionRepository
@@ -32,6 +33,17 @@ from web.cors import Cors
 
 log = logging.getLogger("seam")
 EXTERNAL_CHECK_MS = 1000
+# Several processes: how often the table is checked for changes committed elsewhere when no nudge came (a lost
+# Redis message, or Redis down); the nudge is what normally wakes a process, within a millisecond.
+SHARED_CHECK_MS = 100
+
+
+@attrs.frozen
+class Shared:
+    """One of several processes (redis_url): its Redis and its name among the others."""
+
+    url: str
+    instance: str
 
 
 def check_admin_password(config, password, email):
@@ -82,13 +94,25 @@ class Services:
         self.requests = InFlight()
         self.tokens = None
         self.auth = Authenticator(None, self.cache)
-        self.hub = RealtimeHub(self.auth, self.cache, config["cors_origins"], self.session_view)
-        self.publisher = ChangePublisher(self.changes.after, self.hub.apply)
+        self.shared = Shared(config["redis_url"], config["instance"]) if config["redis_url"] else None
+        self.hub = RealtimeHub(
+            self.auth,
+            self.cache,
+            config["cors_origins"],
+            self.session_view,
+            shared=self.shared,
+            freshen=self.freshen if self.shared else None,
+        )
+        self.publisher = ChangePublisher(
+            self.changes.after, self.hub.apply, announced_here=self.hub.nudge if self.shared else None
+        )
+        self.hub.on_nudge = self.publisher.catch_up
         self.writes = Writes(self.db, self.changes)
         self.admin_password = None
         self.default_role_id = None
         self.watcher = None
         self.data_version = None
+        self.probe = None
 
     async def start(self, admin_password=None, announce=True):
         """Open and migrate the database, seed on first start, load the JWT secret.
@@ -108,8 +132,14 @@ class Services:
             raise
         if announce:
             self.publisher.start(await self.changes.latest_seq())
-            self.writes.publish = self.publisher.committed
-            self.watcher = tornado.ioloop.PeriodicCallback(self._check_external_changes, EXTERNAL_CHECK_MS)
+            self.writes.announcer = self.publisher
+            if self.shared:
+                self.probe = ChangeProbe(self.config["db_path"])
+                self.data_version = self.probe.version()
+                await self.hub.start()
+                self.watcher = tornado.ioloop.PeriodicCallback(self.freshen, SHARED_CHECK_MS)
+            else:
+                self.watcher = tornado.ioloop.PeriodicCallback(self._check_external_changes, EXTERNAL_CHECK_MS)
             self.watcher.start()
         return self
 
@@ -120,8 +150,8 @@ class Services:
                 check_admin_password(self.config, admin_password, self.config["admin_email"])
             password = admin_password or temporary_password()
             digest = await self.passwords.hash(password)
-            await seed.seed(self.db, self.catalog, self.config["admin_email"], digest, not admin_password)
-            if not admin_password:
+            seeded = await seed.seed(self.db, self.catalog, self.config["admin_email"], digest, not admin_password)
+            if seeded and not admin_password:
                 self.admin_password = password
         else:
             await seed.add_missing_permissions(self.db, await self.permissions.missing_from(self.catalog))
@@ -137,9 +167,8 @@ class Services:
             return self.config["jwt_secret"]
         secret = await self.stored_settings.get("jwt_secret")
         if secret is None:
-            secret = secrets.token_urlsafe(48)
             async with self.db.transaction() as tx:
-                await self.stored_settings.put(tx, "jwt_secret", secret)
+                secret = await self.stored_settings.keep_first(tx, "jwt_secret", secrets.token_urlsafe(48))
         return secret
 
     async def _default_role_id(self):
@@ -170,6 +199,17 @@ class Services:
             await self.throttle.load()
             self.publisher.catch_up()
 
+    async def freshen(self):
+        """Several processes: before a request or handshake, take in what the others committed since this one
+        last looked. A revocation, a grant or a role change answered by another process applies here at once
+        (not after a poll), and failed logins are counted across processes."""
+        version = self.probe.version()
+        if version != self.data_version:
+            self.data_version = version
+            self.cache.forget_all()
+            self.publisher.catch_up()
+            await self.throttle.load()
+
     async def session_view(self, user_id):
         """{user, permissions, sidebarItems} as login, /auth/me and session:changed return them."""
         user = await self.users.get(user_id)
@@ -188,6 +228,8 @@ class Services:
             self.watcher.stop()
         await self.publisher.close()
         await self.hub.close()
+        if self.probe is not None:
+            self.probe.close()
         await self.db.close()
         self.passwords.close()
         await asyncio.sleep(0)

@@ -175,7 +175,7 @@ class PasswordHandler(ApiHandler):
         digest = await services.passwords.hash(body.newPassword, self.request.remote_ip)
         async with self.unit() as tx:
             updated = await services.users.set_password(
-                tx, user.idUser, digest, 0, msg.REVOKED_PASSWORD_CHANGED, keep_socket=self.op.initiator
+                tx, user.idUser, digest, 0, msg.REVOKED_PASSWORD_CHANGED, keep_socket=tx.origin.initiator
             )
             tx.record(msg.PASSWORD_CHANGED, {"idUser": user.idUser}, subject=user.idUser)
         issued = services.tokens.issue(updated, updated.roleName)

@@ -86,6 +86,8 @@ class ApiHandler(tornado.web.RequestHandler):
         length = self.request.headers.get("Content-Length", "0")
         if length.isdigit() and int(length) > self.services.config["max_body_bytes"]:
             raise AppError(msg.BODY_TOO_LARGE, 413)
+        if self.services.shared:
+            await self.services.freshen()  # what other processes committed applies to this request already
         try:
             await self._authenticate()
             self.authorize()
@@ -207,7 +209,7 @@ class ApiHandler(tornado.web.RequestHandler):
             operation=route.operation,
             operation_id=self.operation_id,
             actor_id=self.user.idUser if self.user else None,
-            initiator=self.op.initiator,
+            initiator=await self.op.initiator(),
             read_permission=self.settings["read_permissions"].get(route.resource),
             broadcast=route.broadcast,
         )

@@ -28,8 +28,12 @@ class JsonHandler(tornado.web.RequestHandler):
 
 class HealthHandler(JsonHandler):
     async def get(self):
-        await self.settings["seam"].db.fetchone("SELECT 1")
-        self.finish(envelope(True, msg.HEALTHY, {"status": "ok"}))
+        services = self.settings["seam"]
+        await services.db.fetchone("SELECT 1")
+        health = {"status": "ok"}
+        if services.shared:  # one of several processes: whether Redis links it to the others (it serves either way)
+            health["redis"] = services.hub.redis_state
+        self.finish(envelope(True, msg.HEALTHY, health))
 
     head = get
 

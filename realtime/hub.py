@@ -10,9 +10,11 @@ import re
 import time
 import urllib.parse
 
+import attrs
 import socketio
 
 import messages as msg
+from realtime.bridge import NUDGE, NUDGE_ROOM, Presence, close_manager, shared_manager
 from realtime.fanout import client_manager, socketio_handler
 from store.changes import change_view
 from store.errors import Forbidden, Unauthorized
@@ -46,16 +48,35 @@ def client_payload(body):
     return all(packet[:1] in CLIENT_PACKETS for packet in packets)
 
 
+@attrs.frozen
+class Route:
+    """Where an operation's progress goes: a socket or a user's room, and whether through Redis (other processes)."""
+
+    target: str | None
+    honored: str | None = None  # the X-Socket-ID, when it is connected and the caller's
+    remote: bool = False
+
+
 class RealtimeHub:
-    def __init__(self, authenticator, cache, cors_origins, session_view):
+    """This process's sockets. With `shared` (redis_url), one of several processes: progress for a socket another
+    process holds goes through Redis, everything else stays local (each process applies every change itself)."""
+
+    def __init__(self, authenticator, cache, cors_origins, session_view, shared=None, freshen=None):
         self.authenticator = authenticator
         self.cache = cache
         self.session_view = session_view
+        self.freshen = freshen  # several processes: see what the others committed before checking a handshake
         self.log = logging.getLogger("seam.realtime")
         self.origins = frozenset(cors_origins)
+        self.presence = None
+        self.on_nudge = None  # set by whoever follows the changes table (another process committed)
+        manager = client_manager(self.log)
+        if shared is not None:
+            manager = shared_manager(shared.url, type(manager), lambda: self.on_nudge and self.on_nudge())
+            self.presence = Presence(shared.url, shared.instance, lambda: self.on_nudge and self.on_nudge())
         self.sio = socketio.AsyncServer(
             async_mode="tornado",
-            client_manager=client_manager(self.log),
+            client_manager=manager,
             cors_allowed_origins=self.origin_allowed,
             cors_credentials=False,
             max_http_buffer_size=MAX_CLIENT_MESSAGE,
@@ -73,6 +94,22 @@ class RealtimeHub:
         self.sio.eio.on("connect", self.on_engineio_connect)  # these three in place of socketio's own
         self.sio.eio.on("message", self.on_client_message)
         self.sio.eio.on("disconnect", self.on_engineio_disconnect)
+        if shared is not None:
+            prefix = f"{shared.instance}_"
+            generate = self.sio.eio.generate_id
+            self.sio.eio.generate_id = lambda: prefix + generate()  # nginx routes by it (deploy/nginx.conf)
+
+    async def start(self):
+        """Several processes: listen on Redis from now, not from the first socket (SCALE-NOTES), and register."""
+        if self.presence is not None:
+            self.sio.manager_initialized = True
+            self.sio.manager.initialize()
+            await self.presence.start()
+
+    @property
+    def redis_state(self):
+        """For /healthz: "off" (one process), "ok" or "unavailable"."""
+        return "off" if self.presence is None else self.presence.state
 
     def origin_allowed(self, origin, environ):
         """Configured origins (SPEC §8) and the server's own (the bundled console); no Origin = not a browser."""
@@ -125,6 +162,8 @@ class RealtimeHub:
         token = auth.get("token") if isinstance(auth, dict) else None
         if not token or not isinstance(token, str):
             raise socketio.exceptions.ConnectionRefusedError(msg.SOCKET_TOKEN_REQUIRED)
+        if self.freshen is not None:
+            await self.freshen()
         try:
             identity = await self.authenticator.identify(token)
             identity.ensure_password_changed()  # a socket would show data the API refuses until then
@@ -137,6 +176,8 @@ class RealtimeHub:
         self.user_sids.setdefault(user.idUser, set()).add(sid)
         for room in (f"user:{user.idUser}", f"role:{user.roleId}", EVERYONE):
             await self.sio.enter_room(sid, room)
+        if self.presence is not None:
+            self.presence.added(sid, user.idUser)
         loop = asyncio.get_running_loop()
         delay = max(0.0, identity.expires_at - time.time())
         self.expiry[sid] = loop.call_later(delay, lambda: loop.create_task(self._expire(sid)))
@@ -200,6 +241,8 @@ class RealtimeHub:
             timer.cancel()
         owner = self.sockets.pop(sid, None)
         if owner:
+            if self.presence is not None:
+                self.presence.removed(sid, owner[0])
             sids = self.user_sids.get(owner[0], set())
             sids.discard(sid)
             if not sids:
@@ -208,14 +251,25 @@ class RealtimeHub:
     async def _expire(self, sid):
         """A socket does not outlive the token it connected with."""
         if sid in self.sockets:
-            await self.sio.emit("session:revoked", {"reason": msg.REVOKED_EXPIRED}, to=sid)
-            await self.sio.disconnect(sid)
+            await self._emit("session:revoked", {"reason": msg.REVOKED_EXPIRED}, to=sid)
+            await self._disconnect(sid)
 
-    def owned_socket(self, sid, user_id):
-        """The X-Socket-ID if it is connected and belongs to this user, else None (no spoofing)."""
+    def local_route(self, sid, user_id):
+        """The progress route when this process alone can tell; None when other processes must be asked.
+
+        The X-Socket-ID is honored only when it is connected and belongs to this user (no spoofing)."""
         if sid and self.sockets.get(sid, (None,))[0] == user_id:
-            return sid
+            return Route(sid, sid)
+        if self.presence is None:
+            return Route(f"user:{user_id}")
         return None
+
+    async def shared_route(self, sid, user_id):
+        """Ask the other processes: a socket one of them holds (its owner checked there), else the user's room,
+        through Redis when another process holds one of the user's sockets."""
+        if sid and await self.presence.owner(sid) == user_id:
+            return Route(sid, sid, remote=True)
+        return Route(f"user:{user_id}", remote=await self.presence.elsewhere(user_id))
 
     def listening(self, room):
         """Whether any socket is in this room (every sid is also a room of its own)."""
@@ -225,8 +279,21 @@ class RealtimeHub:
         """Connected users whose current role is one of these."""
         return {user_id for user_id, role_id in self.sockets.values() if role_id in role_ids}
 
-    async def emit(self, event, data, to):
-        await self.sio.emit(event, data, to=to)
+    async def emit(self, event, data, to, remote=False):
+        """To a socket or room; `remote`: also on other processes (python-socketio's Redis manager)."""
+        await self.sio.emit(event, data, to=to, ignore_queue=not remote)
+
+    async def _emit(self, event, data, to):
+        """To this process's own sockets: every process applies each change itself, from the table."""
+        await self.sio.emit(event, data, to=to, ignore_queue=True)
+
+    async def _disconnect(self, sid):
+        await self.sio.disconnect(sid, ignore_queue=True)
+
+    def nudge(self, seq):
+        """Tell the other processes a change committed (they read it from the table); best effort."""
+        if self.presence is not None and self.presence.up:
+            asyncio.ensure_future(self.sio.emit(NUDGE, seq, to=NUDGE_ROOM))
 
     async def apply(self, change):
         """A committed change, as its row says: data:changed to whoever may see it, then its session effects.
@@ -251,7 +318,7 @@ class RealtimeHub:
             roles = sorted(set(readers) | set(change.effects.refreshRoles))
             rooms = [f"role:{role}" for role in roles] + [f"user:{user}" for user in change.effects.subjects]
         if rooms:
-            await self.sio.emit("data:changed", change_view(change, with_audit=False), to=rooms)
+            await self._emit("data:changed", change_view(change, with_audit=False), to=rooms)
 
     async def session_changed(self, user_ids):
         """Push fresh {user, permissions, sidebarItems} to each user's tabs; their role room follows."""
@@ -269,15 +336,15 @@ class RealtimeHub:
                     await self.sio.leave_room(sid, f"role:{old[1]}")
                     await self.sio.enter_room(sid, f"role:{role_id}")
                     self.sockets[sid] = (user_id, role_id)
-            await self.sio.emit("session:changed", view, to=f"user:{user_id}")
+            await self._emit("session:changed", view, to=f"user:{user_id}")
 
     async def revoke(self, user_id, reason, keep_sid=None):
         """Tell the user's sockets why, then disconnect them (all but the caller's on a password change)."""
         for sid in list(self.user_sids.get(user_id, ())):
             if sid == keep_sid:
                 continue
-            await self.sio.emit("session:revoked", {"reason": reason}, to=sid)
-            await self.sio.disconnect(sid)
+            await self._emit("session:revoked", {"reason": reason}, to=sid)
+            await self._disconnect(sid)
 
     async def close(self):
         """Disconnect every socket, then stop engineio's service task: once, as its shutdown() fails when repeated."""
@@ -285,7 +352,10 @@ class RealtimeHub:
             timer.cancel()
         self.handshakes.clear()
         for sid in list(self.sockets):
-            await self.sio.disconnect(sid)
+            await self._disconnect(sid)
         if not self.closed:
             self.closed = True
             await self.sio.shutdown()
+            if self.presence is not None:
+                await self.presence.close()
+                await close_manager(self.sio.manager)

@@ -10,6 +10,8 @@ import collections
 import os
 import re
 
+import attrs
+
 import messages as msg
 from store.changes import utc_now
 
@@ -31,31 +33,52 @@ class Operation:
         self.socket_id = socket_id
         self.user_id = user_id
         self.closed = False
-        self.honored_socket = None
-        self.target = self._resolve() if user_id is not None else None
+        self.route = None  # realtime.hub.Route once known
+        self.routing = None  # a future while other processes are being asked
+        self.public = False
         self.held = []
         self.queue = collections.deque()
         self.drainer = None
         # Resolved once the closing event has been emitted: the change this operation committed waits for it.
         self.settled = asyncio.get_running_loop().create_future()
+        if user_id is not None:
+            self._find_route()
 
-    def _resolve(self):
-        self.honored_socket = self.hub.owned_socket(self.socket_id, self.user_id)
-        return self.honored_socket or f"user:{self.user_id}"
+    def _find_route(self):
+        """This process's answer when it has one; else ask the others first, before any event goes out."""
+        route = self.hub.local_route(self.socket_id, self.user_id)
+        if route is not None:
+            self._take(route)
+        else:
+            self.routing = asyncio.get_running_loop().create_future()
+            self.then(self._ask_other_processes)
+
+    async def _ask_other_processes(self):
+        try:
+            self._take(await self.hub.shared_route(self.socket_id, self.user_id))
+        finally:
+            if not self.routing.done():
+                self.routing.set_result(None)
+
+    def _take(self, route):
+        if self.public and route.honored is None:
+            route = attrs.evolve(route, target=None)  # a public operation speaks only to its own named socket
+        self.route = route
 
     def bind(self, user_id, public=True):
         """A public operation learns its user (login): only that user's own named socket may hear it."""
         self.user_id = user_id
-        self.target = self._resolve()
-        if public and self.honored_socket is None:
-            self.target = None
+        self.public = public
+        self._find_route()
         held, self.held = self.held, []
         for payload in held:
             self._progress_payload(payload)
 
-    @property
-    def initiator(self):
-        return self.honored_socket
+    async def initiator(self):
+        """The honored X-Socket-ID (or None), once known: it is written into this operation's change row."""
+        if self.routing is not None:
+            await asyncio.shield(self.routing)
+        return self.route.honored if self.route is not None else None
 
     def start(self):
         self._progress("start", msg.OP_START.format(operation=self.name))
@@ -82,7 +105,7 @@ class Operation:
             self.settled.set_result(None)
 
     def _progress(self, status, message, data=None):
-        if self.closed or (self.user_id is not None and not self.hub.listening(self.target)):
+        if self.closed or (self.route is not None and not self._heard()):
             return  # no socket would receive it: skip building and queueing the event (most API calls)
         payload = {
             "operation": self.name,
@@ -97,10 +120,18 @@ class Operation:
         else:
             self._progress_payload(payload)
 
+    def _heard(self):
+        route = self.route
+        return route.target is not None and (route.remote or self.hub.listening(route.target))
+
     def _progress_payload(self, payload):
-        if self.target is not None:
-            target = self.target
-            self.then(lambda: self.hub.emit("operation:progress", payload, to=target))
+        self.then(lambda: self._emit(payload))
+
+    async def _emit(self, payload):
+        """Sent where the route says once it is known (a route still being looked up is ahead in the queue)."""
+        route = self.route
+        if route is not None and route.target is not None:
+            await self.hub.emit("operation:progress", payload, to=route.target, remote=route.remote)
 
     def then(self, emission):
         """Queue an emission (a coroutine factory) after everything this operation queued before."""

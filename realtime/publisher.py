@@ -18,11 +18,13 @@ log = logging.getLogger("seam.realtime")
 
 
 class ChangePublisher:
-    def __init__(self, read_after, apply):
+    def __init__(self, read_after, apply, announced_here=None):
         self.read_after = read_after  # (seq, limit) -> changes after seq, oldest first
         self.apply = apply  # async (change) -> data:changed and the change's effects
+        self.announced_here = announced_here  # (seq) after a change committed here went out (tell other processes)
         self.cursor = 0  # the last seq announced
         self.local = {}  # seq -> (change, hold, done) committed here, not yet announced
+        self.expected = set()  # seqs being committed here: read from the table, they would skip their hold
         self.behind = False  # the table may hold changes committed elsewhere
         self.wake = asyncio.Event()
         self.task = None
@@ -32,8 +34,18 @@ class ChangePublisher:
         self.cursor = latest_seq
         self.task = asyncio.get_running_loop().create_task(self._run())
 
+    def expect(self, seq):
+        """A unit of work here wrote this seq and is committing it: wait for it rather than read it."""
+        self.expected.add(seq)
+
+    def abandon(self, seq):
+        """That unit rolled back (its COMMIT failed): the seq will never be handed over."""
+        self.expected.discard(seq)
+        self.wake.set()
+
     def committed(self, change, hold=None):
         """A change this process committed; the future resolves once it (and every earlier one) is out."""
+        self.expected.discard(change.seq)
         done = asyncio.get_running_loop().create_future()
         if change.seq <= self.cursor:  # already announced from the table
             done.set_result(None)
@@ -71,6 +83,8 @@ class ChangePublisher:
             if entry is not None:
                 await self._announce(*entry)
                 continue
+            if self.cursor + 1 in self.expected:
+                return  # committed here and handed over in a moment: committed() wakes this up again
             if not self.local and not self.behind:
                 return
             self.behind = False
@@ -81,6 +95,9 @@ class ChangePublisher:
                 self.cursor = min(self.local) - 1  # seqs that never committed (a gap the table does not hold)
             for change in changes:
                 local = self.local.pop(change.seq, None)
+                if local is None and change.seq in self.expected:
+                    self.behind = True  # read on from here once it is handed over
+                    return
                 await self._announce(*(local or (change, None, None)))
 
     async def _announce(self, change, hold, done):
@@ -95,5 +112,8 @@ class ChangePublisher:
             log.exception("data:changed for seq %s failed", change.seq)
         finally:
             self.cursor = change.seq
-            if done is not None and not done.done():
-                done.set_result(None)
+            if done is not None:
+                if not done.done():
+                    done.set_result(None)
+                if self.announced_here is not None:
+                    self.announced_here(change.seq)

@@ -166,3 +166,19 @@ class Database(Queries):
         """Changes when another process (e.g. a maintenance subcommand) commits."""
         async with self.writer.execute("PRAGMA data_version") as cur:
             return (await cur.fetchone())[0]
+
+
+class ChangeProbe:
+    """A plain sqlite3 connection, used on the event loop's own thread, that only reads PRAGMA data_version: it
+    changes whenever another connection (another process, a maintenance command, this process's writer) has
+    committed. About 3 µs a read against 74-231 µs through aiosqlite (SCALE-NOTES), cheap enough before every
+    request of a process that shares its database with others."""
+
+    def __init__(self, path):
+        self.conn = sqlite3.connect(path, isolation_level=None)
+
+    def version(self):
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def close(self):
+        self.conn.close()

@@ -29,10 +29,11 @@ class Origin:
 class UnitOfWork(Transaction):
     """A transaction that ends with at most one change row, or with an explicit 'nothing changed'."""
 
-    def __init__(self, origin, changes):
+    def __init__(self, origin, changes, announcer):
         super().__init__()
         self.origin = origin
         self.changes = changes
+        self.announcer = announcer
         self.recorded = None
         self.unchanged = False
         self.subjects, self.refresh_users, self.refresh_roles, self.revocations = [], [], [], []
@@ -82,15 +83,19 @@ class UnitOfWork(Transaction):
             return
         message, data, before, after = self.recorded
         self.change = await self.changes.insert(self, self.origin, message, data, before, after, effects)
+        if self.announcer is not None:
+            self.announcer.expect(self.change.seq)
 
 
 class Writes:
-    """Opens units of work; `publish(change, hold)` receives each committed change (the realtime publisher)."""
+    """Opens units of work. The `announcer` (realtime/publisher.py, set by the server; a maintenance command has
+    none) hears of each change: `expect(seq)` before COMMIT, then `committed(change, hold)` -> a future that
+    resolves once the change is out, or `abandon(seq)` when the COMMIT failed."""
 
-    def __init__(self, db, changes, publish=None):
+    def __init__(self, db, changes, announcer=None):
         self.db = db
         self.changes = changes
-        self.publish = publish
+        self.announcer = announcer
 
     @contextlib.asynccontextmanager
     async def unit(self, origin, hold=None):
@@ -99,8 +104,13 @@ class Writes:
         `hold` (an awaitable) keeps the change from going out before the operation that made it has
         announced its own outcome, so the initiating tab sees `success` before `data:changed`.
         """
-        unit = UnitOfWork(origin, self.changes)
-        async with self.db.transaction(unit):
-            yield unit
-        if unit.change is not None and self.publish is not None:
-            unit.published = self.publish(unit.change, hold)
+        unit = UnitOfWork(origin, self.changes, self.announcer)
+        try:
+            async with self.db.transaction(unit):
+                yield unit
+        except BaseException:
+            if unit.change is not None and self.announcer is not None:
+                self.announcer.abandon(unit.change.seq)
+            raise
+        if unit.change is not None and self.announcer is not None:
+            unit.published = self.announcer.committed(unit.change, hold)
