@@ -16,6 +16,7 @@ import messages as msg
 from app.application import make_app, make_server
 from app.config import SETTINGS, ConfigError, validate
 from app.services import Services, check_admin_password
+from app.supervisor import Supervisor
 from handlers import READ_PERMISSIONS, ROUTE_TABLE, permission_catalog
 from realtime.operations import operation_id_from
 from security import emails
@@ -29,7 +30,8 @@ from web.listener import raise_descriptor_limit
 USAGE = """usage: seam [--setting=value ...] [command]
 
 commands:
-  (none)                  serve the API, the console and Socket.IO
+  (none), serve           serve the API, the console and Socket.IO
+  serve --processes N     N processes on ports port..port+N-1 as one service (needs redis_url), supervised
   routes                  print the route table and the permission catalog
   create-admin EMAIL      add an admin account (password: $SEAM_ADMIN_PASSWORD or printed once)
   reset-password EMAIL    give an account a new temporary password (printed once)
@@ -40,6 +42,7 @@ settings come from seam.conf (or --config=FILE), then SEAM_<NAME> environment va
 then --name=value flags:
 """
 SHUTDOWN_GRACE_SECONDS = 10
+MAX_PROCESSES = 64
 # tornado reads any word but false/0/f as true; a typo (or "no") must not silently turn a setting on.
 BOOLEAN_WORDS = {
     "true": "true",
@@ -171,12 +174,7 @@ async def serve(config):
         except ConfigError:
             await services.stop()
             raise
-    if services.admin_password:
-        print(
-            f"SEAM first start: admin account {config['admin_email']} with password {services.admin_password}"
-            " (shown once; change it at first login)",
-            flush=True,
-        )
+    await announce_first_start(services)
     raise_descriptor_limit(config["max_connections"])
     listener = make_server(make_app(services), config)
     listener.listen(config["port"], config["address"])
@@ -302,17 +300,64 @@ def run_command(config, args):
         asyncio.run(with_services(config, lambda services: action(services, email)))
 
 
+def serve_arguments(argv, rest):
+    """`serve [--processes N] [--setting value | --setting=value ...]` -> (N, argv with those settings as if
+    given before `serve`)."""
+    processes, flags = 1, []
+    words = list(rest[1:])
+    while words:
+        word = words.pop(0)
+        if not word.startswith("-"):
+            raise ConfigError(f"unknown command or wrong arguments: {' '.join(rest)} (see --help)")
+        if "=" not in word and words and not words[0].startswith("-"):
+            word = f"{word}={words.pop(0)}"  # `--port 3000`, as the issue and systemd units write it
+        name, _, value = word.lstrip("-").partition("=")
+        if name == "processes":
+            if not value.isdigit() or not 1 <= int(value) <= MAX_PROCESSES:
+                raise ConfigError(f"invalid option '--processes': {value!r} must be a number from 1 to {MAX_PROCESSES}")
+            processes = int(value)
+        else:
+            flags.append(word)
+    return processes, argv[: len(argv) - len(rest)] + flags
+
+
+def serve_processes(config, argv, processes):
+    """Several processes are children of one supervisor, the database made ready first (so the first start's
+    admin password is printed once, and migrations run once)."""
+    if not config["redis_url"]:
+        raise ConfigError("invalid option '--processes': several processes need redis_url (see docs/deploy.md)")
+    if config["port"] + processes - 1 > 65535:
+        raise ConfigError(f"invalid setting 'port': {config['port']} + {processes} processes passes 65535")
+    asyncio.run(with_services(config, announce_first_start))
+    return Supervisor(argv[1:], config["port"], processes, config["address"]).run()
+
+
+async def announce_first_start(services):
+    if services.admin_password:
+        print(
+            f"SEAM first start: admin account {services.config['admin_email']} with password "
+            f"{services.admin_password} (shown once; change it at first login)",
+            flush=True,
+        )
+
+
 def main(argv=None):
     argv = list(sys.argv if argv is None else argv)
     if any(a in ("-h", "--help", "help") for a in argv[1:]):
         print(USAGE, end="")
         build_parser().print_help(sys.stdout)
         return 0
+    processes = 1
     try:
         config, rest = load_config(argv, os.environ)
+        if rest[:1] == ["serve"]:
+            processes, argv = serve_arguments(argv, rest)
+            config, rest = load_config(argv, os.environ)
         setup_logging(config["log_level"])
         if rest:
             run_command(config, rest)
+        elif processes > 1:
+            return serve_processes(config, argv, processes)
         else:
             asyncio.run(serve(config))
     except (ConfigError, AppError) as error:

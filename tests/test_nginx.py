@@ -1,78 +1,13 @@
 """deploy/nginx.conf: Debian's nginx in front of `python seam.py`, over TLS, with WebSocket-only Socket.IO."""
 
-import shutil
-import ssl
-import subprocess
-
 import aiohttp
 import pytest
 import tornado.httpclient
 
 import messages as msg
-from bench.seam_process import ROOT, free_port
 from tests.support.clients import ADMIN_EMAIL, Api
+from tests.support.nginx import TEST_LIMITS, start_nginx
 from tests.support.processes import expect_change
-
-
-def nginx_executable():
-    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
-    assert found, "nginx is missing: .ci/system-deps installs it"
-    return found
-
-
-def self_signed_certificate(directory):
-    """A certificate for 127.0.0.1 that the clients trust explicitly (no verification turned off)."""
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    return cert, key
-
-
-# The limits deploy/nginx.conf sets, and the small ones `limited` swaps in to reach them with a few requests.
-TEST_LIMITS = {
-    "limit_conn seam_conn 100;": "limit_conn seam_conn 3;",
-    "zone=seam_api:10m rate=30r/s;": "zone=seam_api:10m rate=1r/m;",
-    "limit_req zone=seam_api burst=60 nodelay;": "limit_req zone=seam_api burst=5 nodelay;",
-}
-
-
-def site_config(http_port, https_port, seam_port, cert, key, limits=None):
-    """deploy/nginx.conf with its ports moved to loopback test ports and the test certificate."""
-    text = (ROOT / "deploy" / "nginx.conf").read_text()
-    replacements = {
-        "listen 80;": f"listen 127.0.0.1:{http_port};",
-        "listen 443 ssl;": f"listen 127.0.0.1:{https_port} ssl;",
-        "server 127.0.0.1:3000;": f"server 127.0.0.1:{seam_port};",
-        "/etc/letsencrypt/live/seam.example.com/fullchain.pem": str(cert),
-        "/etc/letsencrypt/live/seam.example.com/privkey.pem": str(key),
-        **(limits or {}),
-    }
-    for old, new in replacements.items():
-        assert text.count(old) == 1, f"deploy/nginx.conf no longer has exactly one {old!r}"
-        text = text.replace(old, new)
-    return text
-
-
-def main_config(prefix, site):
-    """The few main-context lines a packaged nginx.conf would give, all inside the temp prefix."""
-    temp = "\n".join(
-        f"    {kind}_temp_path {prefix / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    return f"""daemon off;
-user root;
-worker_processes 1;
-pid {prefix / "nginx.pid"};
-error_log {prefix / "error.log"} info;
-events {{ worker_connections 64; }}
-http {{
-    access_log {prefix / "access.log"};
-{temp}
-    include {site};
-}}
-"""
 
 
 @pytest.fixture
@@ -85,23 +20,7 @@ def limits():
 def proxied(tmp_path, processes, limits):
     """`python seam.py` (proxy_headers on, as deploy/nginx.conf expects) behind nginx on TLS."""
     seam = processes.seam(proxy_headers="true", login_max_failures=2)
-    http_port, https_port = free_port(), free_port()
-
-    prefix = tmp_path / "nginx"
-    prefix.mkdir()
-    cert, key = self_signed_certificate(prefix)
-    site = prefix / "seam.conf"
-    site.write_text(site_config(http_port, https_port, seam.port, cert, key, limits))
-    (prefix / "nginx.conf").write_text(main_config(prefix, site))
-    nginx = processes(
-        "nginx",
-        [nginx_executable(), "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(prefix / "nginx.conf")],
-        prefix,
-        None,
-    )
-    trust = ssl.create_default_context(cafile=str(cert))
-    base_url = f"https://127.0.0.1:{https_port}"
-    nginx.wait_until_up(base_url + "/healthz", context=trust)
+    nginx, base_url, http_port, cert, trust = start_nginx(processes, tmp_path / "nginx", [seam.port], limits)
     yield {"base_url": base_url, "http_port": http_port, "seam_port": seam.port, "cert": cert, "trust": trust}
     nginx.stop()
     assert seam.stop() == 0, seam.output()

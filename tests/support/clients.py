@@ -130,7 +130,7 @@ class EventRecorder:
     def __init__(self, base_url, **client_options):
         self.base_url = base_url
         self.events = []
-        self.client = socketio.AsyncClient(reconnection=False, **client_options)
+        self.client = socketio.AsyncClient(**{"reconnection": False, **client_options})
         self.connect_error = None
         self.disconnected = asyncio.Event()
         for name in self.EVENTS:
