@@ -45,6 +45,39 @@ async def test_users_changes_reach_only_readers_of_users_and_their_subject(api, 
     assert changes(plain_tab)[0]["data"]["idUser"] == plain_id
 
 
+async def test_menu_changes_reach_readers_of_the_menu_and_the_roles_whose_menu_changed(api, sockets):
+    """SPEC §10: a change goes to those whose role may read its resource (the menu: GET /sidebar/items), plus the
+    users whose own session it changes (a role whose menu changed), and /changes shows each the same."""
+    admin = await api.login()
+    plain_role = await api.create_role(admin, "plain")
+    shown_role = await api.create_role(admin, "shown")
+    reader_role = await api.create_role(admin, "menu-reader", ["GET /api/v1/sidebar/items"])
+    tokens = {}
+    for name, role_id in (("plain", plain_role), ("shown", shown_role), ("reader", reader_role)):
+        await api.create_user(admin, f"{name}@seam.test", role_id)
+        tokens[name] = await api.login(f"{name}@seam.test", PASSWORD)
+    tabs = {name: await sockets(token) for name, token in tokens.items()}
+    start = (await api.fetch("GET", "/changes", token=admin)).body["meta"]["latestSeq"]
+
+    item = await api.fetch("POST", "/sidebar", json={"nameItem": "Informes"}, token=admin)
+    item_id = item.data["idItem"]
+    assert (await api.fetch("POST", f"/sidebar/{item_id}/role/{shown_role}", token=admin)).status == 201
+    assert (await api.fetch("PUT", f"/sidebar/{item_id}", json={"nameItem": "Informes 2"}, token=admin)).status == 200
+    await barrier(api, admin, *tabs.values())
+
+    def menu_changes(name):
+        return [c["operation"] for c in changes(tabs[name]) if c["operation"].startswith("sidebar:")]
+
+    assert menu_changes("reader") == ["sidebar:create", "sidebar:assign", "sidebar:update"]
+    assert menu_changes("shown") == ["sidebar:assign", "sidebar:update"]  # its own menu changed
+    assert menu_changes("plain") == []
+    assert [s["sidebarItems"][0]["nameItem"] for s in tabs["shown"].of("session:changed")] == ["Informes", "Informes 2"]
+    for name, tab in tabs.items():
+        feed = (await api.fetch("GET", f"/changes?since={start}", token=tokens[name])).data
+        assert [c["seq"] for c in feed] == [c["seq"] for c in changes(tab)], name
+        assert all("before" not in c for c in feed if c["operation"].startswith("sidebar:")) == (name != "reader")
+
+
 async def test_fan_out_follows_grants_of_read_users(api, sockets):
     admin = await api.login()
     role_id = await api.create_role(admin, "plain")
