@@ -48,6 +48,7 @@ LOGGED_IN = "Login exitoso"
 SESSION_INFO = "Sesión obtenida exitosamente"
 TOKEN_REFRESHED = "Token renovado exitosamente"
 PASSWORD_CHANGED = "Contraseña actualizada exitosamente"
+SESSIONS_CLOSED = "Las demás sesiones se cerraron exitosamente"
 
 # Users
 USERS_FETCHED = "Usuarios obtenidos exitosamente"
@@ -93,8 +94,9 @@ SIDEBAR_NOT_FOUND = "Item con id {id} no encontrado"
 SIDEBAR_ALREADY_ASSIGNED = "El item ya está asignado a este rol"
 SIDEBAR_NOT_ASSIGNED = "El item no está asignado a este rol"
 
-# Change feed
+# Change feed and login audit
 CHANGES_FETCHED = "Cambios obtenidos exitosamente"
+LOGINS_FETCHED = "Inicios de sesión obtenidos exitosamente"
 CHANGES_GONE = "El historial solicitado ya no está disponible; recarga los datos"
 
 # Health
@@ -113,6 +115,7 @@ REVOKED_DISABLED = "disabled"
 REVOKED_DELETED = "deleted"
 REVOKED_PASSWORD_RESET = "password_reset"
 REVOKED_PASSWORD_CHANGED = "password_changed"
+REVOKED_LOGGED_OUT = "logged_out"
 REVOKED_EXPIRED = "expired"
 
 # Route summaries: the permission catalog's descriptions and the OpenAPI document's summaries
@@ -122,6 +125,7 @@ ROUTE_SUMMARIES = {
     "GET /auth/me": "Sesión actual: usuario, permisos y menú",
     "POST /auth/refresh": "Renovar el token",
     "PUT /auth/password": "Cambiar la propia contraseña; las demás sesiones se cierran",
+    "POST /auth/logoutOthers": "Cerrar las demás sesiones propias; la que llama sigue abierta",
     "GET /changes": "Cambios posteriores a un seq (o los más recientes) visibles para quien consulta",
     "GET /permission": "Catálogo de permisos",
     "POST /permission/register": "Registrar un permiso en el catálogo",
@@ -142,6 +146,7 @@ ROUTE_SUMMARIES = {
     "POST /sidebar/:idItem/role/:idRole": "Mostrar un item del menú a un rol",
     "DELETE /sidebar/:idItem/role/:idRole": "Ocultar un item del menú a un rol",
     "GET /users": "Listar usuarios (paginado y con búsqueda)",
+    "GET /users/logins": "Historial de inicios de sesión (correctos y fallidos, sin contraseñas)",
     "POST /users": "Crear un usuario",
     "GET /users/:id": "Ver un usuario",
     "PUT /users/:id": "Editar un usuario",

@@ -5,7 +5,7 @@ import logging
 import tornado.httpserver
 import tornado.web
 
-from handlers import API_HANDLERS, READ_PERMISSIONS, ROUTE_TABLE
+from handlers import API_HANDLERS, CHANGE_OPERATIONS, READ_PERMISSIONS, ROUTE_TABLE
 from handlers.misc import ConsoleHandler, HealthHandler, NotFoundHandler, static_root
 from handlers.openapi import OpenApiHandler, document
 from handlers.routing import API_PREFIX, regex
@@ -56,6 +56,7 @@ def make_app(services):
         seam=services,
         log_function=log_request,
         read_permissions=READ_PERMISSIONS,
+        change_operations=CHANGE_OPERATIONS,
         default_handler_class=NotFoundHandler,
     )
 

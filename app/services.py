@@ -22,6 +22,7 @@ from store.cache import AuthCache
 from store.changes import ChangeRepository
 from store.db import ChangeProbe, Database, fold
 from store.errors import ValidationError
+from store.logins import LoginAudit
 from store.migrations import SchemaTooNew
 from store.permissions import PermissionRepository
 from store.roles import RoleRepository
@@ -86,6 +87,7 @@ class Services:
         self.permissions = PermissionRepository(self.db, self.cache, self.users)
         self.sidebar = SidebarRepository(self.db)
         self.changes = ChangeRepository(self.db, config["change_retention"])
+        self.logins = LoginAudit(self.db)
         self.stored_settings = SettingsRepository(self.db)
         self.passwords = Passwords(config["bcrypt_rounds"])
         self.throttle = Throttle(self.db, config["login_max_failures"], parse_duration(config["login_window"]))

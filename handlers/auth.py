@@ -105,16 +105,24 @@ class LoginHandler(ApiHandler):
     routes = handler_routes(Route("POST", "/auth/login", "public", "auth:login", False, LoginBody))
 
     async def on_post(self):
+        """Each answered attempt goes to the login audit (store/logins.py); a 429 checks no password and is
+        not recorded, so a flood of refused guesses costs no writes."""
         services, email, password = self.services, self.body.email, self.body.password
+        address = self.request.remote_ip
         user = await services.users.by_email(email)
         if not await password_matches(self, email, password, user.password_hash if user else None, "login"):
+            await services.logins.record("failure", address, user)
             raise Unauthorized(msg.BAD_CREDENTIALS)
         if not user.isActive:
+            await services.logins.record("inactive", address, user)
             raise Locked(msg.USER_INACTIVE)
+        digest = None
         if services.passwords.outdated(user.password_hash):  # bcrypt_rounds changed: same cost for everyone
-            digest = await services.passwords.hash(password, self.request.remote_ip)
-            async with services.db.transaction() as tx:
+            digest = await services.passwords.hash(password, address)
+        async with services.db.transaction() as tx:
+            if digest is not None:
                 await services.users.rehash(tx, user.idUser, digest)
+            await services.logins.write(tx, "success", address, user)
         self.op.bind(user.idUser)
         view = await services.session_view(user.idUser)
         issued = services.tokens.issue(user, user.roleName)
@@ -182,4 +190,19 @@ class PasswordHandler(ApiHandler):
         await self.ok({"token": issued.token, "expiresIn": issued.expires_in}, msg.PASSWORD_CHANGED, event_data=None)
 
 
-HANDLERS = [RegisterHandler, LoginHandler, MeHandler, RefreshHandler, PasswordHandler]
+class LogoutOthersHandler(ApiHandler):
+    routes = handler_routes(Route("POST", "/auth/logoutOthers", "auth", "auth:logoutOthers", True, broadcast=False))
+
+    async def on_post(self):
+        """ "Close my other sessions" without changing the password: every token issued so far stops working and
+        the other sockets close; the caller gets a new token for the same session (session_max_age still counts
+        from its login)."""
+        services, user_id = self.services, self.user.idUser
+        async with self.unit() as tx:
+            user = await services.users.end_sessions(tx, user_id, msg.REVOKED_LOGGED_OUT, tx.origin.initiator)
+            tx.record(msg.SESSIONS_CLOSED, {"idUser": user_id}, subject=user_id)
+        issued = services.tokens.issue(user, user.roleName, self.identity.auth_time)
+        await self.ok({"token": issued.token, "expiresIn": issued.expires_in}, msg.SESSIONS_CLOSED, event_data=None)
+
+
+HANDLERS = [RegisterHandler, LoginHandler, MeHandler, RefreshHandler, PasswordHandler, LogoutOthersHandler]

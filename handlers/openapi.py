@@ -76,6 +76,8 @@ def rule_schema(rule, config):
         schema = {"type": "integer", "minimum": rule.minimum, "maximum": rule.maximum}
     elif rule.kind == "flag":
         schema = {"oneOf": [{"type": "boolean"}, {"type": "integer", "enum": [0, 1]}]}
+    elif rule.kind == "instant":
+        schema = {"type": "string", "format": "date-time", "maxLength": rule.max_len}
     else:
         min_len = config[rule.min_len] if isinstance(rule.min_len, str) else rule.min_len
         schema = {"type": "string", "minLength": min_len, "maxLength": rule.max_len}

@@ -70,6 +70,16 @@ def read_permissions(routes):
     return found
 
 
+def change_operations(routes):
+    """resource -> the operations whose changes reach the feed, for `GET /changes?resource=` (auth:register
+    changes users)."""
+    found = {}
+    for route in routes:
+        if route.mutating and route.broadcast:
+            found.setdefault(route.resource, []).append(route.operation)
+    return {resource: tuple(sorted(set(operations))) for resource, operations in found.items()}
+
+
 def regex(pattern):
     """'/users/:id' → Tornado URL regex with a named group per parameter."""
     return API_PREFIX + PARAM.sub(lambda m: f"(?P<{m.group(1)}>[^/]+)", pattern) + "/?"

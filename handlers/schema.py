@@ -5,6 +5,7 @@ message (SPEC §5 wording) and builds the instance. Fields left out stay UNSET, 
 updates write only what the client sent; unknown fields are dropped.
 """
 
+import datetime
 import re
 
 import attrs
@@ -21,7 +22,7 @@ PASSWORD_MAX_BYTES = 72  # bcrypt reads no further: bytes past it would be silen
 
 @attrs.frozen
 class Rule:
-    kind: str  # string | email | number | flag
+    kind: str  # string | email | number | flag | instant
     required: bool = True
     min_len: int | str | None = None  # a str names a setting (e.g. password_min_length)
     max_len: int | None = None
@@ -77,6 +78,12 @@ def flag(required=True, description=""):
     return _field(Rule("flag", required, description=description))
 
 
+def instant(required=False, description=""):
+    """A moment in ISO 8601 with its UTC offset (`2025-03-01T00:00:00Z`, `…+01:00`), turned into the form SEAM
+    stores timestamps in, so that comparing the texts compares the moments."""
+    return _field(Rule("instant", required, max_len=40, description=description))
+
+
 def rules(cls):
     return {f.name: f.metadata["rule"] for f in attrs.fields(cls)}
 
@@ -127,6 +134,20 @@ def _check_number(name, rule, value, from_query):
     return value, None
 
 
+def _check_instant(name, rule, value):
+    if not isinstance(value, str):
+        return None, msg.FIELD_TYPE.format(field=name, type="string")
+    if len(value) > rule.max_len:
+        return None, msg.FIELD_MAX_LENGTH.format(field=name, n=rule.max_len)
+    try:
+        moment = datetime.datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None, msg.FIELD_FORMAT.format(field=name)
+    if moment.tzinfo is None:  # a wall-clock time without its offset names no single moment
+        return None, msg.FIELD_FORMAT.format(field=name)
+    return moment.astimezone(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"), None
+
+
 def _check_flag(name, value):
     if value is True or value is False:
         return int(value), None
@@ -141,6 +162,8 @@ def check(name, rule, value, from_query=False, limits=None):
         return _check_string(name, rule, value, limits or {})
     if rule.kind == "number":
         return _check_number(name, rule, value, from_query)
+    if rule.kind == "instant":
+        return _check_instant(name, rule, value)
     return _check_flag(name, value)
 
 

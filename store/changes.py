@@ -8,6 +8,8 @@ process can fan it out and apply it from the table alone.
 import datetime
 import json
 
+import attrs
+
 import messages as msg
 from store.errors import Gone
 from store.models import Change, Effects
@@ -25,6 +27,39 @@ VISIBLE = (
     " OR ? IN (SELECT value FROM json_each(effects, '$.refreshRoles'))"
     " OR lower(readPermission) IN ({readable}))"
 )
+
+
+@attrs.frozen
+class ChangeFilter:
+    """What the activity screen narrows the feed to; the defaults narrow nothing."""
+
+    before: int | None = None  # only seqs below this one
+    operations: tuple | None = None  # only these operations (a resource's)
+    actor: int | None = None  # only changes by this user; 0 = by no user (maintenance, anonymous registration)
+    date_from: str | None = None  # at or after this stored timestamp
+    date_to: str | None = None  # before this one
+
+    def sql(self):
+        """(' AND …' conditions, their parameters)."""
+        clauses, params = [], []
+        if self.before is not None:
+            clauses.append("seq < ?")
+            params.append(self.before)
+        if self.operations is not None:
+            clauses.append(f"operation IN ({', '.join('?' * len(self.operations))})")
+            params.extend(self.operations)
+        if self.actor == 0:
+            clauses.append("actorId IS NULL")
+        elif self.actor is not None:
+            clauses.append("actorId = ?")
+            params.append(self.actor)
+        if self.date_from is not None:
+            clauses.append("at >= ?")
+            params.append(self.date_from)
+        if self.date_to is not None:
+            clauses.append("at < ?")
+            params.append(self.date_to)
+        return "".join(f" AND {clause}" for clause in clauses), params
 
 
 def utc_now():
@@ -141,16 +176,18 @@ class ChangeRepository:
         rows = await self.db.fetchall(f"SELECT {COLUMNS} FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
         return [from_row(row) for row in rows]
 
-    async def since(self, after_seq, limit, viewer):
+    async def since(self, after_seq, limit, viewer, narrow=ChangeFilter()):
         """(views of the rows after `after_seq` the viewer may see, oldest first; latest seq); Gone if pruned.
 
         Without `after_seq`, the newest `limit` rows (still oldest first): where a client that
         starts from scratch, or the activity view, picks the feed up, learning latestSeq.
+        `narrow` keeps only the rows matching the activity screen's filters.
         """
         latest = await self.latest_seq()
         readable = sorted(viewer.grants.permissions)
-        visible = VISIBLE.format(readable=", ".join("?" * len(readable)) or "NULL")
-        params = (viewer.user.idUser, viewer.user.roleId, *readable)
+        conditions, narrow_params = narrow.sql()
+        visible = VISIBLE.format(readable=", ".join("?" * len(readable)) or "NULL") + conditions
+        params = (viewer.user.idUser, viewer.user.roleId, *readable, *narrow_params)
         if after_seq is None:
             rows = await self.db.fetchall(
                 f"SELECT {COLUMNS} FROM changes WHERE {visible} ORDER BY seq DESC LIMIT ?", (*params, limit)

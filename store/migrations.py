@@ -96,6 +96,20 @@ MIGRATIONS = [
         ALTER TABLE changes DROP COLUMN subjectUserId;
         """,
     ),
+    (
+        "login audit",
+        """
+        CREATE TABLE logins (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('success', 'failure', 'inactive')),
+            userId INTEGER,
+            email TEXT,
+            address TEXT NOT NULL
+        );
+        CREATE INDEX logins_userId ON logins(userId);
+        """,
+    ),
 ]
 
 

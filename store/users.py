@@ -138,6 +138,14 @@ class UserRepository:
         tx.revoke(user_id, reason, keep_socket)
         return await self.get(user_id, tx)
 
+    async def end_sessions(self, tx, user_id, reason, keep_socket=None):
+        """Every token issued so far stops working and the sockets close (all but keep_socket); not an edit of
+        the account, so updatedAt stays."""
+        await tx.execute("UPDATE users SET tokenVersion = tokenVersion + 1 WHERE idUser = ?", (user_id,))
+        tx.on_commit(lambda: self.cache.forget_user(user_id))
+        tx.revoke(user_id, reason, keep_socket)
+        return await self.require(user_id, tx)
+
     async def rehash(self, tx, user_id, password_hash):
         """The same password at the current bcrypt cost: not an edit (no updatedAt), tokens stay valid."""
         await tx.execute("UPDATE users SET password = ? WHERE idUser = ?", (password_hash, user_id))

@@ -13,9 +13,11 @@ import tornado.httpclient
 
 import messages as msg
 from app.services import Services
+from bench.seam_process import seam_env
 from handlers import permission_catalog
 from store.unit import Origin
 from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, Api, EventRecorder, assert_error
+from tests.support.processes import run_seam_async
 from tests.support.realtime import barrier, changes, no_secrets
 
 READ_USERS = "GET /api/v1/users"
@@ -397,3 +399,59 @@ async def test_a_smaller_window_at_restart_prunes_at_start_and_a_rollback_prunes
         assert kept() == [5, 6, 7]  # a rolled-back seq was never announced, so it is free
     finally:
         await services.stop()
+
+
+async def test_the_activity_filters_narrow_the_history(api, config, tmp_path):
+    """Issue 18.10: by resource (auth:register counts as users), actor (0 = maintenance), date range, and older pages
+    through `before`; each filter keeps the read filter of SPEC §10."""
+    admin = await api.login()
+    role_id = await api.create_role(admin, "editors", ["PUT /api/v1/roles/:idRole"])
+    editor_id = await api.create_user(admin, "editor@seam.test", role_id)
+    await api.create_user(admin, "forgetful@seam.test", 2)
+    editor = await api.login("editor@seam.test", PASSWORD)
+    assert (await api.fetch("PUT", f"/roles/{role_id}", json={"description": "x"}, token=editor)).status == 200
+    env = seam_env(db_path=config["db_path"], bcrypt_rounds=4, admin_email=ADMIN_EMAIL)
+    reset = await run_seam_async("reset-password", "forgetful@seam.test", cwd=tmp_path, env=env)
+    assert reset.returncode == 0, reset.stderr
+    everything = (await api.fetch("GET", "/changes", token=admin)).data
+    assert [(c["operation"], c["actorId"]) for c in everything] == [
+        ("roles:create", 1),
+        ("permissions:assign", 1),
+        ("users:create", 1),
+        ("users:create", 1),
+        ("roles:update", editor_id),
+        ("users:update", None),
+    ]
+
+    async def seqs(query, token=admin):
+        response = await api.fetch("GET", f"/changes?{query}", token=token)
+        assert response.status == 200, response.body
+        return [c["seq"] for c in response.data]
+
+    seq = [c["seq"] for c in everything]
+    assert await seqs("resource=roles") == [seq[0], seq[4]]
+    assert await seqs("resource=users") == [seq[2], seq[3], seq[5]]
+    assert await seqs("resource=permissions") == [seq[1]]
+    assert await seqs("resource=sidebar") == []
+    assert await seqs(f"actorId={editor_id}") == [seq[4]]
+    assert await seqs("actorId=0") == [seq[5]]
+    assert await seqs("actorId=1&resource=users") == [seq[2], seq[3]]
+    assert await seqs(f"before={seq[3]}&limit=2") == [seq[1], seq[2]]
+    assert await seqs(f"since={seq[0]}&before={seq[3]}") == [seq[1], seq[2]]
+    middle = everything[3]["at"]
+    assert await seqs(f"dateFrom={middle}") == [c["seq"] for c in everything if c["at"] >= middle]
+    assert await seqs(f"dateTo={middle}") == [c["seq"] for c in everything if c["at"] < middle]
+    assert seq[3] in await seqs(f"dateFrom={middle}")
+    assert await seqs("dateFrom=2999-01-01T00:00:00%2B02:00") == []
+    # The editor may not read users: a filter never shows more than the feed would (only its own account).
+    assert await seqs("resource=users", editor) == [seq[2]]
+
+    for query, message in (
+        ("resource=auth", msg.FIELD_FORMAT.format(field="resource")),
+        ("resource=changes", msg.FIELD_FORMAT.format(field="resource")),
+        ("actorId=-1", msg.FIELD_TYPE.format(field="actorId", type="number")),
+        ("dateFrom=2025-02-30T00:00:00Z", msg.FIELD_FORMAT.format(field="dateFrom")),
+        ("dateTo=2025-02-01", msg.FIELD_FORMAT.format(field="dateTo")),
+        ("before=0", msg.FIELD_MIN.format(field="before", n=1)),
+    ):
+        assert_error(await api.fetch("GET", f"/changes?{query}", token=admin), 400, message)

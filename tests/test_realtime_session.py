@@ -1,14 +1,16 @@
 """SPEC §6 sessions over the socket: handshake errors, session:changed and its role room, session:revoked."""
 
 import asyncio
+import sqlite3
 import time
+from contextlib import closing
 
 import jwt
 import pytest
 import socketio
 
 import messages as msg
-from tests.support.clients import PASSWORD, EventRecorder
+from tests.support.clients import PASSWORD, EventRecorder, assert_error
 from tests.support.realtime import barrier, changes, without_barriers
 
 READ_USERS = "GET /api/v1/users"
@@ -155,6 +157,60 @@ async def test_self_password_change_revokes_all_but_the_callers_socket(api, sock
     assert fresh.client.connected
     await barrier(api, admin, caller, fresh)
     assert [n for n, _ in without_barriers(fresh)] == []
+
+
+async def test_logging_out_other_sessions_keeps_the_callers_session_and_password(api, sockets, base_url, config):
+    admin = await api.login()
+    user_id, _, token = await _user(api, admin, "leaver@seam.test")
+    other_token = await api.login("leaver@seam.test", PASSWORD)
+    caller, other_tab = await sockets(token), await sockets(other_token)
+    admin_tab = await sockets(admin)
+    with closing(sqlite3.connect(config["db_path"])) as db:
+        updated_at = db.execute("SELECT updatedAt FROM users WHERE idUser = ?", (user_id,)).fetchone()[0]
+
+    closed = await api.fetch("POST", "/auth/logoutOthers", token=token, headers={"X-Socket-ID": caller.sid})
+    assert closed.status == 200 and closed.body["message"] == msg.SESSIONS_CLOSED
+    assert set(closed.data) == {"token", "expiresIn"}
+    await other_tab.disconnected.wait()
+    assert other_tab.events == [("session:revoked", {"reason": msg.REVOKED_LOGGED_OUT})]
+    await caller.wait_for(lambda events: any(e.get("status") == "success" for _, e in events))
+    assert caller.client.connected and caller.of("session:revoked") == []
+    assert [(e["status"], e["operation"]) for e in caller.of("operation:progress")][-1] == (
+        "success",
+        "auth:logoutOthers",
+    )
+    # Every token issued before stops working, the caller's too; the new one continues the same session.
+    for old in (token, other_token):
+        assert_error(await api.fetch("GET", "/auth/me", token=old), 401, msg.TOKEN_INVALID)
+    assert await refused(base_url, other_token) == msg.TOKEN_INVALID
+    fresh = closed.data["token"]
+    assert (await api.fetch("GET", "/auth/me", token=fresh)).status == 200
+    assert (
+        jwt.decode(fresh, options={"verify_signature": False})["auth_time"]
+        == jwt.decode(token, options={"verify_signature": False})["auth_time"]
+    )
+    # The password and the profile are untouched; nobody hears of it but the user's own tabs.
+    assert await api.login("leaver@seam.test", PASSWORD)
+    await barrier(api, admin, caller, admin_tab)
+    for tab in (caller, admin_tab):
+        assert [c["operation"] for c in changes(tab)] == ["roles:create"]  # the barrier only
+    feed = await api.fetch("GET", "/changes?limit=500", token=admin)
+    assert "auth:logoutOthers" not in [c["operation"] for c in feed.data]
+    with closing(sqlite3.connect(config["db_path"])) as db:
+        row = db.execute("SELECT updatedAt, tokenVersion FROM users WHERE idUser = ?", (user_id,)).fetchone()
+        assert row == (updated_at, 1)
+        stored = db.execute("SELECT actorId, broadcast FROM changes WHERE operation = 'auth:logoutOthers'").fetchall()
+        assert stored == [(user_id, 0)]
+
+
+async def test_logging_out_other_sessions_needs_a_session_that_may_act(api):
+    assert_error(await api.fetch("POST", "/auth/logoutOthers"), 401, msg.TOKEN_REQUIRED)
+    admin = await api.login()
+    user_id = await api.create_user(admin, "temporary@seam.test", 2)
+    temporary = (await api.fetch("PUT", f"/users/{user_id}/resetPassword", token=admin)).data["temporaryPassword"]
+    token = await api.login("temporary@seam.test", temporary)
+    assert_error(await api.fetch("POST", "/auth/logoutOthers", token=token), 403, msg.MUST_CHANGE_PASSWORD)
+    assert (await api.fetch("GET", "/auth/me", token=token)).status == 200
 
 
 async def test_a_demoted_user_gets_no_users_change_committed_after_the_demotion(api, sockets, services, monkeypatch):

@@ -47,7 +47,9 @@ SCENARIOS = {
     ("GET", "/auth/me"): lambda api, admin: _static("/auth/me"),
     ("POST", "/auth/refresh"): lambda api, admin: _static("/auth/refresh"),
     ("PUT", "/auth/password"): lambda api, admin: _password_change(api, admin),
+    ("POST", "/auth/logoutOthers"): lambda api, admin: _logout_others(api, admin),
     ("GET", "/users"): lambda api, admin: _static("/users"),
+    ("GET", "/users/logins"): lambda api, admin: _static("/users/logins"),
     ("POST", "/users"): lambda api, admin: _static("/users", {**USER_BODY, "email": "new@seam.test"}),
     ("GET", "/users/:id"): lambda api, admin: _static("/users/1"),
     ("PUT", "/users/:id"): lambda api, admin: _on_user(api, admin, "", {"full_name": "Renamed"}),
@@ -87,6 +89,10 @@ async def _static(path, body=None, token=None):
 async def _password_change(api, admin):
     token = await _own_token(api, admin, "changer")
     return "/auth/password", {"currentPassword": PASSWORD, "newPassword": "another-pass-2"}, token
+
+
+async def _logout_others(api, admin):
+    return "/auth/logoutOthers", None, await _own_token(api, admin, "leaver")
 
 
 async def _on_user(api, admin, suffix, body=None):
