@@ -9,6 +9,7 @@ import { S } from './strings.js';
 import { toast } from './toast.js';
 import { baseline, catchUp, onChange, onReset, receive, resetSync } from './sync.js';
 import { emptyState } from './ui/table.js';
+import { accountView } from './views/account.js';
 import { activityView } from './views/activity.js';
 import { showLogin, showPasswordChange } from './views/login.js';
 import { menuView } from './views/menu.js';
@@ -23,6 +24,7 @@ const VIEWS = {
   '/menu': menuView,
   '/activity': activityView,
 };
+const OWN = { '/account': accountView }; // every signed-in user's, whatever their menu holds
 const root = document.getElementById('app');
 let shell = null;
 let current = { route: null, controller: null };
@@ -32,25 +34,30 @@ function currentRoute() {
   return decodeURIComponent(location.hash.slice(1));
 }
 
+function isOwn(route) {
+  return Object.hasOwn(OWN, route);
+}
+
 function route() {
   if (!shell) return;
   const items = session.sidebarItems;
   const wanted = currentRoute();
   const item = items.find((i) => routeOf(i) === wanted);
-  if (!item && items.length) {
+  const known = Boolean(item) || isOwn(wanted);
+  if (!known && items.length) {
     location.replace(`#${routeOf(items[0])}`);
     return;
   }
-  shell.renderNav(item ? wanted : null);
-  if (current.route === wanted && current.controller && item) return;
+  shell.renderNav(known ? wanted : null);
+  if (current.route === wanted && current.controller && known) return;
   const container = h('div', { class: 'view' });
   replace(shell.view, container);
-  current = { route: item ? wanted : null, controller: null };
-  if (!item) {
+  current = { route: known ? wanted : null, controller: null };
+  if (!known) {
     replace(container, emptyState({ icon: 'menu', title: S.noSections, hint: S.noSectionsHint }));
     return;
   }
-  const make = VIEWS[wanted];
+  const make = isOwn(wanted) ? OWN[wanted] : VIEWS[wanted];
   if (make) current.controller = make(container);
   else
     replace(container, emptyState({ icon: 'link', title: S.unknownSection, hint: S.unknownSectionHint(item.route) }));
@@ -59,7 +66,7 @@ function route() {
 /** session:changed (or a fresh /auth/me): rebuild the menu and permission-dependent actions in place. */
 onSessionChange(() => {
   if (!shell) return;
-  const still = session.sidebarItems.some((i) => routeOf(i) === current.route);
+  const still = isOwn(current.route) || session.sidebarItems.some((i) => routeOf(i) === current.route);
   if (still) {
     shell.renderNav(current.route);
     current.controller?.onSession();

@@ -41,12 +41,17 @@ export function can(method, pattern) {
   return session.permissions.has(`${method} /api/v1${pattern}`.toLowerCase());
 }
 
-/** Seconds until the token expires (from its `exp` claim), or null when unreadable. */
-export function tokenSecondsLeft(token = session.token) {
+/** The token's claims (exp, auth_time: when this session began…), or null when unreadable. */
+export function tokenClaims(token = session.token) {
   try {
-    const payload = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
-    return payload.exp - Date.now() / 1000;
+    return JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
   } catch {
     return null;
   }
+}
+
+/** Seconds until the token expires (from its `exp` claim), or null when unreadable. */
+export function tokenSecondsLeft(token = session.token) {
+  const claims = tokenClaims(token);
+  return typeof claims?.exp === 'number' ? claims.exp - Date.now() / 1000 : null;
 }

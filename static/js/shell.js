@@ -15,7 +15,7 @@ export function createShell(root, onLogout) {
     h('span', { class: 'status-dot' }),
     h('span', { class: 'status-text', text: S.reconnecting }),
   );
-  const who = h('div', { class: 'who' });
+  const who = h('a', { class: 'who', href: '#/account', title: S.account, dataset: { action: 'account' } });
   const view = h('main', { class: 'content', id: 'view' });
   const logout = h(
     'button',
@@ -69,6 +69,9 @@ export function createShell(root, onLogout) {
       );
       nav.querySelector('.active')?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
       const user = session.user;
+      who.classList.toggle('active', current === '/account');
+      if (current === '/account') who.setAttribute('aria-current', 'page');
+      else who.removeAttribute('aria-current');
       replace(
         who,
         h('span', { class: 'avatar avatar-sm', text: (user?.full_name || '?')[0].toUpperCase() }),
@@ -76,7 +79,7 @@ export function createShell(root, onLogout) {
           'span',
           { class: 'who-text' },
           h('strong', { text: user?.full_name || '' }),
-          h('span', { class: 'muted', text: user?.roleName || '' }),
+          h('span', { class: 'muted', text: S.account }),
         ),
       );
     },

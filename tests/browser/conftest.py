@@ -25,6 +25,7 @@ ADMIN_EMAIL = "admin@seam.test"
 ADMIN_PASSWORD = "admin-pass-1"
 PASSWORD = "secret-pass-1"
 DESKTOP = {"width": 1280, "height": 800}
+TABLET = {"width": 768, "height": 1024}
 PHONE = {"width": 375, "height": 760}
 TIMEOUT_MS = 10_000
 

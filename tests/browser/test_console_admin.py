@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ADMIN_EMAIL, PHONE, goto, login, login_live, row, seen, shot, submit
+from tests.browser.conftest import ADMIN_EMAIL, PHONE, TABLET, goto, login, login_live, row, seen, shot, submit
 
 pytestmark = pytest.mark.browser
 
@@ -147,22 +147,25 @@ def test_admin_creates_edits_and_deletes_a_role_and_a_user(open_page, server):
     expect(page.locator(".toast", has_text="Rol eliminado exitosamente")).to_be_visible()
 
     goto(page, "/permissions")
-    expect(page.locator(".checklist .check-item input:checked")).to_have_count(21)
+    expect(page.locator(".grid-detail .check-item input:checked")).to_have_count(22)
     shot(page, "permissions-desktop")
     page.click("[data-tab=catalog]")
-    expect(page.locator("tbody tr")).to_have_count(21)
+    catalog = page.locator(".catalog-group tbody tr")
+    expect(catalog).to_have_count(22)
     shot(page, "permissions-catalog-desktop")
 
-    # A permission registered in the catalog, then deleted.
+    # A permission registered in the catalog (in a group of its own resource), then deleted.
     page.click("[data-action=new-permission]")
     page.fill("dialog [name=nameUri]", "GET /api/v1/reportes")
     page.fill("dialog [name=description]", "Ver reportes")
     submit(page)
-    expect(row(page, "Ver reportes")).to_contain_text("/api/v1/reportes")
-    expect(page.locator("tbody tr")).to_have_count(22)
-    row(page, "Ver reportes").locator("[data-action=delete]").click()
+    reports = page.locator('.catalog-group[data-resource="reportes"]')
+    expect(reports.locator(".group-title")).to_have_text("reportes1 ruta")
+    expect(reports.locator("tbody tr")).to_contain_text("/api/v1/reportes")
+    expect(catalog).to_have_count(23)
+    reports.locator("[data-action=delete]").click()
     page.locator("dialog").get_by_role("button", name="Sí, eliminar").click()
-    expect(row(page, "Ver reportes")).to_have_count(0)
+    expect(reports).to_have_count(0)
     expect(page.locator(".toast", has_text="Permiso eliminado exitosamente")).to_be_visible()
 
     # A menu item: created, shown to the admin's own role (the navigation follows), renamed, deleted.
@@ -232,17 +235,23 @@ def test_concurrent_calls_keep_their_own_indicator(open_page):
     assert roles["messages"] == ["Procesando…", "Iniciando operación roles:fetchAll...", "Roles obtenidos exitosamente"]
 
 
-def test_every_screen_fits_a_phone(open_page, server):
+@pytest.mark.parametrize(("viewport", "size"), [(PHONE, "phone"), (TABLET, "tablet")])
+def test_every_screen_fits_a_phone_and_a_tablet(open_page, server, viewport, size):
     token = server.api.login()
     user_role = server.api.role_id(token, "user")
     server.api.create_user(token, "maria.fernandez@seam.test", user_role, "María Fernández")
     disabled = server.api.create_user(token, "jorge@seam.test", user_role, "Jorge Ibáñez")
     server.api.ok("PUT", f"/users/{disabled}/state", {"isActive": 0}, token)
-    _, page, _ = open_page(PHONE)
-    shot(page, "login-phone")
+    server.api.ok("PUT", f"/users/{disabled}", {"full_name": "Jorge Ibáñez Ruiz"}, token)
+    _, page, _ = open_page(viewport)
+    shot(page, f"login-{size}")
     login_live(page)
     expect(page.locator("tbody tr")).to_have_count(3)
     expect(row(page, "jorge@seam.test")).to_contain_text("Inactivo")
+
+    def fits(what):
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= viewport["width"], what
+
     for route, name in (
         ("/users", "users"),
         ("/roles", "roles"),
@@ -251,17 +260,63 @@ def test_every_screen_fits_a_phone(open_page, server):
         ("/activity", "activity"),
     ):
         goto(page, route)
-        page.wait_for_selector(".view .table:visible, .view .timeline, .view .empty, .view .check-item")
-        assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"], route
-        shot(page, f"{name}-phone")
+        page.wait_for_selector(".view .table:visible, .view .timeline, .view .empty, .view .grid-table")
+        fits(route)
+        shot(page, f"{name}-{size}")
         if route == "/permissions":
+            page.click('.grid-group[data-resource="users"] [data-action=expand]')
+            expect(page.locator('.grid-group[data-resource="users"] .grid-detail')).to_be_visible()
+            fits("the users' routes unfolded")
+            shot(page, f"permissions-routes-{size}")
             page.click("[data-tab=catalog]")
-            assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"], route
-            shot(page, "permissions-catalog-phone")
+            fits("the catalog")
+            shot(page, f"permissions-catalog-{size}")
+        if route == "/activity":
+            page.click("[data-tab=logins]")
+            page.wait_for_selector('.view .timeline-item[data-outcome="success"]')
+            fits("the logins")
+            shot(page, f"activity-logins-{size}")
+    page.click("[data-action=account]")
+    expect(page.locator("h1")).to_have_text("Mi cuenta")
+    fits("/account")
+    shot(page, f"account-{size}")
     goto(page, "/users")
     page.click("[data-action=new-user]")
-    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
-    shot(page, "user-dialog-phone")
+    fits("the new user dialog")
+    shot(page, f"user-dialog-{size}")
+
+
+def test_a_users_actions_stay_on_screen_at_tablet_widths(open_page, server):
+    """Issue 18.12: from 768 to 1030 px the users table kept its desktop layout beside the sidebar and pushed the
+    action buttons past the right edge (reachable only by scrolling the table sideways)."""
+    token = server.api.login()
+    user_role = server.api.role_id(token, "user")
+    long_name = server.api.create_user(
+        token, "maria.fernandez.de.la.torre@seam.test", user_role, "María Fernández de la Torre"
+    )
+    server.api.ok("PUT", f"/users/{long_name}/resetPassword", token=token)  # its row shows two state badges
+    context, page, _ = open_page(TABLET)
+    login_live(page)
+    for width in (768, 820, 900, 960, 1024, 1030):
+        page.set_viewport_size({"width": width, "height": 1024})
+        expect(page.locator("tbody tr")).to_have_count(2)
+        placed = page.evaluate(
+            """() => ({
+              page: document.scrollingElement.scrollWidth,
+              table: ((wrap) => [wrap.scrollWidth, wrap.clientWidth])(document.querySelector('.table-wrap')),
+              buttons: [...document.querySelectorAll('tbody .row-actions button')].map((b) => {
+                const box = b.getBoundingClientRect();
+                return [Math.round(box.left), Math.round(box.right)];
+              }),
+            })"""
+        )
+        assert placed["page"] <= width, (width, placed)
+        assert placed["table"][0] <= placed["table"][1], (width, placed)
+        # The other user's row has all four actions (the signed-in admin's own row may show fewer).
+        assert len(placed["buttons"]) >= 4, placed
+        assert all(0 <= left and right <= width for left, right in placed["buttons"]), (width, placed)
+        if width in (768, 1024):
+            shot(page, f"users-tablet-{width}")
 
 
 def test_users_are_paged_and_searchable(open_page, server):

@@ -18,7 +18,8 @@ function input(name, label, type, autocomplete, extra = {}) {
   return { el, field: h('div', { class: 'field' }, h('label', { for: id, text: label }), el) };
 }
 
-function authCard(title, subtitle, notice, fields, submitLabel, onSubmit, extra = null) {
+/** A form of these fields whose errors show inline: onSubmit(showError) runs with the button disabled. */
+export function authForm(fields, submitLabel, onSubmit) {
   const error = h('p', { class: 'form-error', role: 'alert', hidden: true });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block', text: submitLabel });
   const form = h(
@@ -41,6 +42,11 @@ function authCard(title, subtitle, notice, fields, submitLabel, onSubmit, extra 
       submit.disabled = false;
     }
   });
+  return form;
+}
+
+function authCard(title, subtitle, notice, fields, submitLabel, onSubmit, extra = null) {
+  const form = authForm(fields, submitLabel, onSubmit);
   return h(
     'div',
     { class: 'auth-screen' },
@@ -83,11 +89,33 @@ export function showLogin(root, notice, onLoggedIn) {
   email.el.focus();
 }
 
-/** mustChangePassword: the console stays closed until a new password is set; resolves with the new token. */
-export function showPasswordChange(root, onChanged, onCancel) {
+/**
+ * The current / new / repeated password fields and their submit: PUT /auth/password, then onChanged(new token).
+ * Shared by the forced change and "Mi cuenta"; the server closes the user's other sessions.
+ */
+export function passwordChange(onChanged) {
   const current = input('currentPassword', S.currentPassword, 'password', 'current-password');
   const next = input('newPassword', S.newPassword, 'password', 'new-password');
   const again = input('confirmPassword', S.confirmPassword, 'password', 'new-password');
+  const submit = async (showError) => {
+    if (next.el.value !== again.el.value) return showError(S.passwordsDiffer);
+    try {
+      const { data } = await call('PUT', '/auth/password', {
+        body: { currentPassword: current.el.value, newPassword: next.el.value },
+        op: 'auth:password',
+        alertErrors: false,
+      });
+      await onChanged(data.token);
+    } catch (error) {
+      showError(error.message);
+    }
+  };
+  return { fields: [current, next, again], submit };
+}
+
+/** mustChangePassword: the console stays closed until a new password is set; resolves with the new token. */
+export function showPasswordChange(root, onChanged, onCancel) {
+  const change = passwordChange(onChanged);
   const cancel = h('button', {
     type: 'button',
     class: 'btn btn-ghost btn-block',
@@ -101,23 +129,11 @@ export function showPasswordChange(root, onChanged, onCancel) {
       S.changePasswordTitle,
       S.changePasswordSubtitle,
       null,
-      [current, next, again],
+      change.fields,
       S.changePasswordButton,
-      async (showError) => {
-        if (next.el.value !== again.el.value) return showError(S.passwordsDiffer);
-        try {
-          const { data } = await call('PUT', '/auth/password', {
-            body: { currentPassword: current.el.value, newPassword: next.el.value },
-            op: 'auth:password',
-            alertErrors: false,
-          });
-          await onChanged(data.token);
-        } catch (error) {
-          showError(error.message);
-        }
-      },
+      change.submit,
       cancel,
     ),
   );
-  current.el.focus();
+  change.fields[0].el.focus();
 }
