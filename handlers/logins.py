@@ -19,7 +19,7 @@ class LoginsQuery:
     limit: int = number(1, 200, required=False, description=f"At most this many (default {DEFAULT_LIMIT})")
     userId: int = number(required=False, description="Only attempts on this account")
     outcome: str = text(
-        required=False, pattern=re.compile("|".join(OUTCOMES)), description="success, failure or inactive"
+        required=False, pattern=re.compile(f"^(?:{'|'.join(OUTCOMES)})$"), description="success, failure or inactive"
     )
     dateFrom: str = instant(description="Only attempts at or after this moment")
     dateTo: str = instant(description="Only attempts before this moment")
