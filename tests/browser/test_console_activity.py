@@ -81,8 +81,12 @@ def test_activity_names_who_did_what_and_filters_it(open_page, server, tmp_path)
         {"line": "Rol creado exitosamente | Soporte", "diff": [], "meta": "por Administrador"},
     ]
     assert entries(page, 8) == everything
-    today = datetime.date.today()
-    expect(page.locator(".timeline-item time").first).to_contain_text(str(today.year))
+    # The local days the changes were made on (two only if the test ran across midnight).
+    days = sorted(
+        {datetime.datetime.fromisoformat(c["at"]).astimezone().date() for c in api.ok("GET", "/changes", token=token)}
+    )
+    first_day, last_day = days[0], days[-1]
+    expect(page.locator(".timeline-item time").first).to_contain_text(str(last_day.year))
     shot(page, "activity-desktop")
 
     # By resource, by actor (maintenance included), by date range; cleared again.
@@ -95,12 +99,12 @@ def test_activity_names_who_did_what_and_filters_it(open_page, server, tmp_path)
     shot(page, "activity-filtered-desktop")
     page.click("[data-action=clear-filters]")
     assert entries(page, 8) == everything
-    page.fill(".filters [name=from]", (today + datetime.timedelta(days=1)).isoformat())
+    page.fill(".filters [name=from]", (last_day + datetime.timedelta(days=1)).isoformat())
     expect(page.locator(".empty-title")).to_have_text("Nada coincide con los filtros")
-    page.fill(".filters [name=from]", today.isoformat())
-    page.fill(".filters [name=to]", today.isoformat())
+    page.fill(".filters [name=from]", first_day.isoformat())
+    page.fill(".filters [name=to]", last_day.isoformat())
     assert entries(page, 8) == everything
-    page.fill(".filters [name=to]", (today - datetime.timedelta(days=1)).isoformat())
+    page.fill(".filters [name=to]", (first_day - datetime.timedelta(days=1)).isoformat())
     expect(page.locator(".empty-title")).to_have_text("Nada coincide con los filtros")
     page.click("[data-action=clear-filters]")
 
