@@ -15,6 +15,8 @@ MISSING_REFERENCE = "Referencia a un registro inexistente"
 STILL_REFERENCED = "No se puede eliminar: existen registros relacionados"
 RATE_LIMITED = "Demasiados intentos fallidos, intenta de nuevo más tarde"
 TOO_MANY_REQUESTS = "Demasiadas solicitudes, intenta de nuevo en un momento"  # nginx's 429 (deploy/nginx.conf)
+DATABASE_BUSY = "La base de datos está ocupada por otro proceso; intenta de nuevo en unos segundos"
+DATABASE_FULL = "No queda espacio en disco para guardar cambios; intenta de nuevo más tarde"
 
 # Validation (joined by ". ")
 FIELD_REQUIRED = "'{field}' es requerido"
@@ -61,6 +63,8 @@ USER_PASSWORD_RESET = "Contraseña restablecida exitosamente"
 USER_DELETED = "Usuario eliminado exitosamente"
 USER_NOT_FOUND = "Usuario con id {id} no encontrado"
 EMAIL_IN_USE = "El correo ya está en uso por otro usuario"
+SELF_DELETE = "No puedes eliminar tu propia cuenta"
+SELF_DISABLE = "No puedes desactivar tu propia cuenta"
 
 # Roles
 ROLES_FETCHED = "Roles obtenidos exitosamente"

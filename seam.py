@@ -2,14 +2,17 @@
 """SEAM: composition root. Settings (seam.conf, SEAM_* environment, flags), the server, subcommands."""
 
 import asyncio
+import errno
 import gc
 import logging
 import os
 import runpy
 import signal
+import socket
 import sqlite3
 import sys
 
+import tornado.netutil
 import tornado.options
 
 import messages as msg
@@ -17,17 +20,20 @@ from app.application import make_app, make_server
 from app.config import SETTINGS, ConfigError, validate
 from app.services import Services, check_admin_password
 from app.supervisor import Supervisor
+from app.version import VERSION
 from handlers import READ_PERMISSIONS, ROUTE_TABLE, permission_catalog
 from realtime.operations import operation_id_from
 from security import emails
 from security.passwords import temporary_password
 from store.db import create_private
 from store.errors import AppError
+from store.migrations import MIGRATIONS
 from store.seed import ADMIN_ROLE
 from store.unit import Origin
 from web.listener import raise_descriptor_limit
 
 USAGE = """usage: seam [--setting=value ...] [command]
+       seam --version
 
 commands:
   (none), serve           serve the API, the console and Socket.IO
@@ -165,7 +171,46 @@ async def check_default_role(services):
         )
 
 
-async def serve(config):
+def announce_first_start(services):
+    """Whichever command created the database names the admin account it made, and its password if generated."""
+    if not services.first_start:
+        return
+    email = services.config["admin_email"]
+    if services.admin_password:
+        print(
+            f"SEAM first start: admin account {email} with password {services.admin_password}"
+            " (shown once; change it at first login)",
+            flush=True,
+        )
+    else:
+        print(f"SEAM first start: admin account {email} with the password in SEAM_ADMIN_PASSWORD", flush=True)
+
+
+# Why a bind fails, and which setting fixes it.
+BIND_HINTS = {
+    errno.EADDRINUSE: "another program is listening there: stop it or set 'port'",
+    errno.EACCES: "ports below 1024 need privileges: set 'port' to 1024 or above (nginx in front serves 80/443)",
+    errno.EADDRNOTAVAIL: "this machine has no such address: set 'address'",
+}
+
+
+def bind(config):
+    """The listening sockets, bound before anything else starts: a port in use or an address this machine lacks
+    is one line and exit 2, and leaves no database behind (it was a traceback, and the open database kept the
+    process alive: under systemd it looked running while nothing listened)."""
+    address, port = config["address"], config["port"]
+    where = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+    try:
+        return tornado.netutil.bind_sockets(port, address)
+    except socket.gaierror as error:
+        raise ConfigError(f"cannot listen on {where}: {error.strerror}; set 'address'") from None
+    except OSError as error:
+        hint = BIND_HINTS.get(error.errno, "check 'address' and 'port'")
+        raise ConfigError(f"cannot listen on {where}: {error.strerror}; {hint}") from None
+
+
+async def start_serving(config):
+    """The server's services, started; open registration needs the role `default_role` names."""
     services = Services(config, permission_catalog())
     await services.start(os.environ.get("SEAM_ADMIN_PASSWORD") or None)
     if config["open_registration"]:
@@ -174,10 +219,21 @@ async def serve(config):
         except ConfigError:
             await services.stop()
             raise
-    await announce_first_start(services)
+    return services
+
+
+async def serve(config):
+    sockets = bind(config)
+    try:
+        services = await start_serving(config)
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
+    announce_first_start(services)
     raise_descriptor_limit(config["max_connections"])
     listener = make_server(make_app(services), config)
-    listener.listen(config["port"], config["address"])
+    listener.add_sockets(sockets)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -206,11 +262,13 @@ def print_routes():
         print(f"{route.method:<7}{'/api/v1' + route.pattern:<40}{route.guard:<8}{route.operation:<24}{name}")
 
 
-async def with_services(config, action):
+async def with_services(config, action=None):
+    """Run `action(services)` on the database, as a maintenance command does (without one: just make it ready)."""
     services = Services(config, permission_catalog())
     await services.start(os.environ.get("SEAM_ADMIN_PASSWORD") or None, announce=False)
+    announce_first_start(services)
     try:
-        return await action(services)
+        return await action(services) if action else None
     finally:
         await services.stop()
 
@@ -328,17 +386,8 @@ def serve_processes(config, argv, processes):
         raise ConfigError("invalid option '--processes': several processes need redis_url (see docs/deploy.md)")
     if config["port"] + processes - 1 > 65535:
         raise ConfigError(f"invalid setting 'port': {config['port']} + {processes} processes passes 65535")
-    asyncio.run(with_services(config, announce_first_start))
+    asyncio.run(with_services(config))  # migrated, seeded and its first start announced, once
     return Supervisor(argv[1:], config["port"], processes, config["address"]).run()
-
-
-async def announce_first_start(services):
-    if services.admin_password:
-        print(
-            f"SEAM first start: admin account {services.config['admin_email']} with password "
-            f"{services.admin_password} (shown once; change it at first login)",
-            flush=True,
-        )
 
 
 def main(argv=None):
@@ -346,6 +395,9 @@ def main(argv=None):
     if any(a in ("-h", "--help", "help") for a in argv[1:]):
         print(USAGE, end="")
         build_parser().print_help(sys.stdout)
+        return 0
+    if "--version" in argv[1:]:
+        print(f"seam {VERSION} (database schema {len(MIGRATIONS)})")
         return 0
     processes = 1
     try:

@@ -5,6 +5,7 @@ import logging
 import tornado.httpserver
 import tornado.web
 
+from app.version import VERSION
 from handlers import API_HANDLERS, CHANGE_OPERATIONS, READ_PERMISSIONS, ROUTE_TABLE
 from handlers.misc import ConsoleHandler, HealthHandler, NotFoundHandler, static_root
 from handlers.openapi import OpenApiHandler, document
@@ -16,19 +17,21 @@ access_log = logging.getLogger("seam.access")
 
 
 def log_request(handler):
-    """One line per request: never bodies, query strings, tokens or passwords."""
+    """One line per request: never bodies, query strings, tokens or passwords. The client's address is the
+    proxy-aware one (X-Real-IP with proxy_headers), as login throttling counts it."""
     status = handler.get_status()
     level = logging.INFO if status < 500 else logging.ERROR
     identity = getattr(handler, "identity", None)
     access_log.log(
         level,
-        "%s %s %d %.1fms op=%s user=%s",
+        "%s %s %d %.1fms op=%s user=%s ip=%s",
         handler.request.method,
         handler.request.path,
         status,
         1000.0 * handler.request.request_time(),
         getattr(handler, "operation_id", "-"),
         identity.user.idUser if identity else "-",
+        handler.request.remote_ip,
     )
 
 
@@ -41,7 +44,7 @@ def api_rules(handlers):
 def make_app(services):
     """The Tornado application for one started Services instance."""
     rules = api_rules(API_HANDLERS) + [
-        (API_PREFIX + r"/openapi\.json", OpenApiHandler, {"document": document(ROUTE_TABLE, services.config)}),
+        (API_PREFIX + r"/openapi\.json", OpenApiHandler, {"document": document(ROUTE_TABLE, services.config, VERSION)}),
         (r"/healthz", HealthHandler),
         (r"/socket\.io/", services.hub.tornado_handler()),
         (r"/api/.*", NotFoundHandler),
@@ -57,6 +60,7 @@ def make_app(services):
         log_function=log_request,
         read_permissions=READ_PERMISSIONS,
         change_operations=CHANGE_OPERATIONS,
+        version=VERSION,
         default_handler_class=NotFoundHandler,
     )
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import os
 import secrets
 import sqlite3
 
@@ -9,6 +10,7 @@ import attrs
 import tornado.ioloop
 
 from app.config import ConfigError
+from app.version import VERSION
 from handlers import schema
 from realtime.hub import RealtimeHub
 from realtime.publisher import ChangePublisher
@@ -110,7 +112,8 @@ class Services:
         )
         self.hub.on_nudge = self.publisher.catch_up
         self.writes = Writes(self.db, self.changes)
-        self.admin_password = None
+        self.first_start = False  # this start created the admin account (seam.py announces it)
+        self.admin_password = None  # generated for it, shown once
         self.default_role_id = None
         self.watcher = None
         self.data_version = None
@@ -124,13 +127,22 @@ class Services:
 
         A database SEAM cannot use is a one-line start-up error, with its connections closed (their
         threads would otherwise keep the process alive after the error)."""
+        path = self.config["db_path"]
+        if admin_password and not os.path.exists(path):  # refused before the database file is created
+            check_admin_password(self.config, admin_password, self.config["admin_email"])
         try:
             await self._open(admin_password)
         except BaseException as error:
             await self.db.close()
-            if isinstance(error, (sqlite3.Error, OSError, SchemaTooNew)):
+            if isinstance(error, SchemaTooNew):
+                raise ConfigError(
+                    f"cannot use database {path!r}: a newer SEAM migrated it (schema version {error.found};"
+                    f" SEAM {VERSION} knows up to {error.known}): start that newer version,"
+                    " or restore the backup taken before the upgrade"
+                ) from None
+            if isinstance(error, (sqlite3.Error, OSError)):
                 reason = error.strerror if isinstance(error, OSError) and error.strerror else error
-                raise ConfigError(f"cannot use database {self.config['db_path']!r}: {reason}") from None
+                raise ConfigError(f"cannot use database {path!r}: {reason}") from None
             raise
         if announce:
             self.publisher.start(await self.changes.latest_seq())
@@ -153,6 +165,7 @@ class Services:
             password = admin_password or temporary_password()
             digest = await self.passwords.hash(password)
             seeded = await seed.seed(self.db, self.catalog, self.config["admin_email"], digest, not admin_password)
+            self.first_start = seeded
             if seeded and not admin_password:
                 self.admin_password = password
         else:

@@ -104,10 +104,10 @@ class SeamProcess(Process):
     """`python seam.py` in workdir on a free port, healthy once constructed; settings become SEAM_* variables.
 
     `with SeamProcess(workdir, log_level="warning") as seam:` → seam.base_url, seam.request(...), seam.login();
-    stopped on exit. Logs to workdir/<name>.log.
+    stopped on exit. Logs to workdir/<name>.log. `command` starts another way (the built binary).
     """
 
-    def __init__(self, workdir, name="seam", **settings):
+    def __init__(self, workdir, name="seam", command=None, **settings):
         workdir = Path(workdir)
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -119,7 +119,8 @@ class SeamProcess(Process):
             "bcrypt_rounds": 4,
             **settings,
         }
-        super().__init__([sys.executable, SEAM], workdir, seam_env(**self.settings), workdir / f"{name}.log")
+        command = command or [sys.executable, SEAM]
+        super().__init__(command, workdir, seam_env(**self.settings), workdir / f"{name}.log")
         try:
             self.wait_until_up(self.base_url + "/healthz")
         except BaseException:

@@ -6,6 +6,7 @@ import sys
 import tornado.web
 
 import messages as msg
+from store.errors import AppError
 from web.responses import envelope, prepare_error, set_security_headers
 
 CONSOLE_CSP = (
@@ -25,12 +26,21 @@ class JsonHandler(tornado.web.RequestHandler):
     def write_error(self, status_code, **kwargs):
         self.finish(prepare_error(self, status_code, kwargs)[1])
 
+    def log_exception(self, typ, value, tb):
+        """An expected refusal (/healthz's 503) is its access-log line, not a traceback."""
+        if not isinstance(value, AppError):
+            super().log_exception(typ, value, tb)
+
 
 class HealthHandler(JsonHandler):
+    """200 with SEAM's version while the database can be read and written; 503 (and Retry-After) when it is
+    locked by another process or its disk is full, as writes would answer."""
+
     async def get(self):
         services = self.settings["seam"]
         await services.db.fetchone("SELECT 1")
-        health = {"status": "ok"}
+        await services.db.check_writable()
+        health = {"status": "ok", "version": self.settings["version"]}
         if services.shared:  # one of several processes: whether Redis links it to the others (it serves either way)
             health["redis"] = services.hub.redis_state
         self.finish(envelope(True, msg.HEALTHY, health))

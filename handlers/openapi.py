@@ -36,6 +36,7 @@ ERROR_TEXT = {
     423: "Inactive user",
     429: "Too many failed password checks or anonymous registrations from this address (see Retry-After)",
     500: "Unexpected error",
+    503: "The database is locked by another process or its disk is full: nothing was written (see Retry-After)",
 }
 # Route-independent schemas: the two envelopes of SPEC §1.
 COMPONENTS = {
@@ -136,6 +137,8 @@ def error_statuses(route):
         statuses |= {429}
     if route.operation == "changes:fetchAll":
         statuses |= {410}
+    if route.mutating or route.operation == "auth:login":  # a failed login writes its throttle counter
+        statuses |= {503}
     return sorted(statuses)
 
 
@@ -156,7 +159,7 @@ def operation(route, config):
     for status in error_statuses(route):
         headers = {**ENVELOPE_HEADERS, "Retry-After": {"$ref": "#/components/headers/RetryAfter"}}
         responses[str(status)] = _json(
-            "#/components/schemas/Error", ERROR_TEXT[status], headers if status == 429 else None
+            "#/components/schemas/Error", ERROR_TEXT[status], headers if status in (429, 503) else None
         )
     spec = {
         "operationId": route.method.lower() + re.sub(r"[^A-Za-z0-9]+", "_", route.pattern).rstrip("_"),
@@ -179,7 +182,7 @@ def operation(route, config):
     return spec
 
 
-def document(routes, config):
+def document(routes, config, version):
     """The whole OpenAPI 3.1 document for these routes."""
     paths = {}
     for route in routes:
@@ -198,7 +201,7 @@ def document(routes, config):
     }
     return {
         "openapi": "3.1.0",
-        "info": {"title": "SEAM", "version": "1", "description": DESCRIPTION},
+        "info": {"title": "SEAM", "version": version, "description": DESCRIPTION},
         "servers": [{"url": API_PREFIX}],
         "paths": paths,
         "components": COMPONENTS,

@@ -8,6 +8,7 @@ from handlers.base import ApiHandler
 from handlers.routing import Route, handler_routes
 from handlers.schema import email_address, flag, new_password, number, text
 from security.passwords import refuse_email_as_password, temporary_password
+from store.errors import Conflict
 
 
 @attrs.frozen
@@ -88,6 +89,8 @@ class UserHandler(ApiHandler):
 
     async def on_delete(self):
         services, user_id = self.services, self.params["id"]
+        if user_id == self.user.idUser:  # one click in a confirm dialog must not lock an admin out of the console
+            raise Conflict(msg.SELF_DELETE)
         await services.containment.user(self.identity, user_id)
         self.processing(msg.OP_CHECKING)
         async with self.unit() as tx:
@@ -112,6 +115,8 @@ class UserStateHandler(ApiHandler):
     async def on_put(self):
         services, user_id, active = self.services, self.params["id"], self.body.isActive
         message = msg.USER_ACTIVATED if active else msg.USER_DEACTIVATED
+        if not active and user_id == self.user.idUser:
+            raise Conflict(msg.SELF_DISABLE)
         await services.containment.user(self.identity, user_id)
         self.processing(msg.OP_CHECKING)
         async with self.unit() as tx:

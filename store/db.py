@@ -6,13 +6,17 @@ request's transaction half-way; all writes are serialized through one lock.
 
 import asyncio
 import contextlib
+import logging
 import os
 import sqlite3
 import unicodedata
 
 import aiosqlite
 
+from store.errors import full, unavailable
 from store.migrations import migrate
+
+log = logging.getLogger("seam.db")
 
 PRAGMAS = (
     "PRAGMA foreign_keys = ON",
@@ -20,6 +24,9 @@ PRAGMAS = (
     "PRAGMA synchronous = FULL",
     "PRAGMA busy_timeout = 5000",
 )
+# Below this much free space on the database's filesystem, /healthz says writes cannot be made: a unit of
+# work appends a few pages to the WAL, and SQLite answers SQLITE_FULL once a write finds no room.
+MIN_FREE_BYTES = 1024 * 1024
 
 
 def fold(text):
@@ -147,16 +154,32 @@ class Database(Queries):
         tx = tx or Transaction()
         async with self.write_lock:
             tx.conn = self.writer
-            await self.writer.execute("BEGIN IMMEDIATE")
             try:
-                yield tx
-                await tx.before_commit()
-                await self.writer.execute("COMMIT")
-            except BaseException:
-                await rollback(self.writer)
-                raise
+                await self.writer.execute("BEGIN IMMEDIATE")
+                try:
+                    yield tx
+                    await tx.before_commit()
+                    await self.writer.execute("COMMIT")
+                except BaseException:
+                    await rollback(self.writer)
+                    raise
+            except sqlite3.OperationalError as error:
+                refusal = unavailable(error)
+                if refusal is None:
+                    raise
+                log.warning("a write was refused (503): %s", error)
+                raise refusal from None
         for callback in tx.after_commit:
             callback()
+
+    async def check_writable(self):
+        """Raise Unavailable (503) unless a write could be made now: the write lock can be taken (an empty
+        BEGIN IMMEDIATE … COMMIT writes nothing) and the database's filesystem has room left."""
+        async with self.transaction():
+            pass
+        disk = os.statvfs(os.path.dirname(os.path.abspath(self.path)))
+        if disk.f_bavail * disk.f_frsize < MIN_FREE_BYTES:
+            raise full()
 
     @property
     def conn(self):

@@ -1,5 +1,7 @@
 """Errors that carry their HTTP status, so one writer can turn any of them into the envelope."""
 
+import messages as msg
+
 
 class AppError(Exception):
     """An expected failure whose message is safe to show to the client."""
@@ -44,3 +46,33 @@ class Locked(AppError):
 
 class TooManyRequests(AppError):
     status = 429
+
+
+class Unavailable(AppError):
+    """The database cannot take a write now (locked by another process, no room left): retry later."""
+
+    status = 503
+
+
+# SQLite's primary result codes (the low byte of sqlite_errorcode): why a write could not be made.
+SQLITE_BUSY, SQLITE_LOCKED, SQLITE_FULL = 5, 6, 13
+BUSY_RETRY_SECONDS = 5  # about the busy timeout the write already waited
+FULL_RETRY_SECONDS = 60  # someone has to free space first
+
+
+def busy():
+    return Unavailable(msg.DATABASE_BUSY, headers={"Retry-After": str(BUSY_RETRY_SECONDS)})
+
+
+def full():
+    return Unavailable(msg.DATABASE_FULL, headers={"Retry-After": str(FULL_RETRY_SECONDS)})
+
+
+def unavailable(error):
+    """The 503 for an SQLite error that says the database is locked or full, else None (a real fault)."""
+    code = getattr(error, "sqlite_errorcode", 0) & 0xFF
+    if code in (SQLITE_BUSY, SQLITE_LOCKED):
+        return busy()
+    if code == SQLITE_FULL:
+        return full()
+    return None

@@ -116,6 +116,11 @@ MIGRATIONS = [
 class SchemaTooNew(Exception):
     """The database was migrated by a newer SEAM: running on it could corrupt what that version wrote."""
 
+    def __init__(self, found, known):
+        super().__init__(f"database schema version {found} is newer than this SEAM's ({known})")
+        self.found = found
+        self.known = known
+
 
 def statements(script):
     """A migration's SQL as complete statements, in order: a trigger body's own ';' stays inside its statement."""
@@ -134,7 +139,7 @@ async def schema_version(conn, known):
     async with conn.execute("PRAGMA user_version") as cur:
         current = (await cur.fetchone())[0]
     if current > known:
-        raise SchemaTooNew(f"database schema version {current} is newer than this SEAM's ({known})")
+        raise SchemaTooNew(current, known)
     return current
 
 

@@ -1,4 +1,5 @@
-"""The access log: one line per request with method, path, status, duration, operation id and user id."""
+"""The access log: one line per request with method, path, status, duration, operation id, user id and client
+address."""
 
 import logging
 import re
@@ -8,7 +9,8 @@ import pytest
 from tests.support.clients import ADMIN_PASSWORD, PASSWORD
 
 LINE = re.compile(
-    r"^(?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d{3}) (?P<ms>\d+\.\d)ms op=(?P<op>\S+) user=(?P<user>\S+)$"
+    r"^(?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d{3}) (?P<ms>\d+\.\d)ms"
+    r" op=(?P<op>\S+) user=(?P<user>\S+) ip=(?P<ip>\S+)$"
 )
 
 
@@ -51,6 +53,7 @@ async def test_one_line_per_request_with_its_fields(api, access):
     assert [x["op"] for x in lines[:2]] == ["op-login", "op-list"]
     assert lines[2]["op"] not in ("-", "op-list")  # generated
     assert [x["user"] for x in lines] == ["-", "1", "1", "-", "-"]
+    assert {x["ip"] for x in lines} == {"127.0.0.1"}
     text = "\n".join(access())
     for leaked in ("needle-in-query", "secret-role-name", "bad-token-value", token, ADMIN_PASSWORD):
         assert leaked not in text
@@ -69,3 +72,15 @@ async def test_never_logs_bodies_tokens_or_passwords(api, access, caplog):
     # The one exception is the email a failed login tried, for fail2ban (SPEC §10, deploy/fail2ban/).
     mentions = [(r.name, r.getMessage()) for r in caplog.records if "logged@seam.test" in r.getMessage()]
     assert mentions == [("seam.auth", "failed login from 127.0.0.1 for 'logged@seam.test'")]
+
+
+@pytest.mark.parametrize(
+    "overrides, logged",
+    [({"proxy_headers": True}, "203.0.113.7"), ({}, "127.0.0.1")],
+    ids=["behind a proxy", "direct"],
+)
+async def test_the_client_address_is_the_proxy_aware_one(api, access, overrides, logged):
+    """Behind nginx (proxy_headers) the line names the client from X-Real-IP, as login throttling counts it;
+    served directly, a client's own X-Real-IP is ignored (it could forge any address)."""
+    await api.fetch("GET", "/roles", headers={"X-Real-IP": "203.0.113.7"})
+    assert [parsed(line)["ip"] for line in access()] == [logged]

@@ -5,23 +5,11 @@ import shutil
 import sqlite3
 import subprocess
 
-import pytest
-
 from bench.seam_process import ROOT, START_SECONDS, free_port
 from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, Api
 from tests.support.processes import expect_change
 
 FIRST_START = re.compile(r"SEAM first start: admin account (\S+) with password (\S+) ")
-
-
-@pytest.fixture(scope="module")
-def binary():
-    """dist/seam from `make binary`, which rebuilds it only when a source is newer."""
-    built = subprocess.run(
-        ["make", "--no-print-directory", "binary"], cwd=ROOT, capture_output=True, text=True, timeout=900
-    )
-    assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-4000:]
-    return ROOT / "dist" / "seam"
 
 
 def install(binary, directory):

@@ -151,7 +151,7 @@ async def test_failed_or_rolled_back_mutation_leaves_no_row_and_no_event(api, so
     monkeypatch.undo()
     duplicate = await api.fetch("POST", "/roles", json={"roleName": "admin"}, token=admin)
     assert_error(duplicate, 409, msg.ROLE_EXISTS.format(name="admin"))
-    assert_error(await api.fetch("DELETE", "/users/1", token=admin), 409, msg.LOCKOUT)
+    assert_error(await api.fetch("PUT", "/users/1", json={"roleId": 2}, token=admin), 409, msg.LOCKOUT)
     assert_error(await api.fetch("DELETE", "/roles/999", token=admin), 404, msg.ROLE_NOT_FOUND.format(id=999))
     await barrier(api, admin, tab)
     assert [c["operation"] for c in changes(tab)] == ["roles:create"]

@@ -3,6 +3,7 @@
 import pytest
 from openapi_spec_validator import validate
 
+from app.version import VERSION
 from handlers import ROUTE_TABLE
 from handlers.routing import PARAM
 
@@ -80,10 +81,12 @@ async def test_envelopes_and_error_responses(api):
     assert schemas["Error"]["required"] == ["success", "message"]
     assert schemas["Success"]["properties"]["success"] == {"const": True}
     login = document["paths"]["/auth/login"]["post"]["responses"]
-    assert sorted(login) == ["200", "400", "401", "413", "423", "429", "500"]
-    assert "Retry-After" in login["429"]["headers"]
+    assert sorted(login) == ["200", "400", "401", "413", "423", "429", "500", "503"]
+    assert "Retry-After" in login["429"]["headers"] and "Retry-After" in login["503"]["headers"]
     delete_role = document["paths"]["/roles/{idRole}"]["delete"]["responses"]
-    assert sorted(delete_role) == ["200", "400", "401", "403", "404", "409", "500"]
+    assert sorted(delete_role) == ["200", "400", "401", "403", "404", "409", "500", "503"]
+    assert "503" not in document["paths"]["/roles"]["get"]["responses"]  # reads never write
+    assert document["info"]["version"] == VERSION
     assert delete_role["409"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
 
 

@@ -163,7 +163,7 @@ async def test_rolled_back_mutation_emits_error_and_leaves_no_change(api, socket
     tab, other = await sockets(token), await sockets(token)
     before = await services.changes.latest_seq()
     headers = {"X-Socket-ID": tab.sid, "X-Operation-ID": "op-lockout"}
-    refused = await api.fetch("PUT", "/users/1/state", json={"isActive": 0}, token=token, headers=headers)
+    refused = await api.fetch("PUT", "/users/1", json={"roleId": 2}, token=token, headers=headers)
     assert_error(refused, 409, msg.LOCKOUT)
     await barrier(api, token, tab, other)
     assert progress(tab, "op-lockout") == [

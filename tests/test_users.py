@@ -6,6 +6,7 @@ from contextlib import closing
 
 import messages as msg
 from tests.support.clients import ADMIN_EMAIL, PASSWORD, assert_error
+from tests.support.realtime import barrier, changes, progress, statuses
 from tests.test_auth import USER_FIELDS
 
 USER_ROLE = 2
@@ -255,3 +256,33 @@ async def test_concurrent_creations_with_one_email(api):
     statuses = sorted(r.status for r in await asyncio.gather(*attempts))
     assert statuses == [201, 409, 409, 409, 409, 409]
     assert (await api.fetch("GET", "/users?q=race", token=admin)).body["meta"]["total"] == 1
+
+
+async def test_nobody_deletes_or_disables_their_own_account(api, sockets, services):
+    """One click in a confirm dialog used to delete the admin's own account: 409, nothing changes, nothing is
+    announced; another admin still can, and re-enabling oneself (already active) is harmless."""
+    admin = await api.login()
+    tab = await sockets(admin)
+    before = await services.changes.latest_seq()
+    headers = {"X-Socket-ID": tab.sid}
+    refusals = [
+        ("DELETE", "/users/1", None, msg.SELF_DELETE),
+        ("PUT", "/users/1/state", {"isActive": 0}, msg.SELF_DISABLE),
+        ("PUT", "/users/1/state", {"isActive": False}, msg.SELF_DISABLE),
+    ]
+    for n, (method, path, body, message) in enumerate(refusals):
+        refused = await api.fetch(method, path, json=body, token=admin, headers={**headers, "X-Operation-ID": f"s{n}"})
+        assert_error(refused, 409, message)
+    assert await services.changes.latest_seq() == before
+    await barrier(api, admin, tab)
+    for n, (_, _, _, message) in enumerate(refusals):
+        assert statuses(tab, f"s{n}") == ["start", "error"] and progress(tab, f"s{n}")[-1] == ("error", message)
+    assert [c["operation"] for c in changes(tab)] == ["roles:create"]  # the barrier's, nothing else
+    assert (await api.fetch("PUT", "/users/1/state", json={"isActive": 1}, token=admin)).status == 200
+    me = await api.fetch("GET", "/auth/me", token=admin)
+    assert me.status == 200 and me.data["user"]["isActive"] == 1
+
+    second = await api.create_user(admin, "second@seam.test", 1)
+    other = await api.login("second@seam.test", PASSWORD)
+    assert_error(await api.fetch("DELETE", f"/users/{second}", token=other), 409, msg.SELF_DELETE)
+    assert (await api.fetch("DELETE", "/users/1", token=other)).status == 200

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from bench.seam_process import SEAM, Process, SeamProcess
+from bench.seam_process import ROOT, SEAM, Process, SeamProcess
 from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, EventRecorder
 
 
@@ -23,13 +23,13 @@ class Processes:
         self.started.append(process)
         return process
 
-    def seam(self, name="seam", **settings):
-        """`python seam.py` in tmp_path with the tests' admin, once healthy → SeamProcess.
+    def seam(self, name="seam", command=None, **settings):
+        """`python seam.py` (or `command`) in tmp_path with the tests' admin, once healthy → SeamProcess.
 
         settings override SeamProcess's defaults (admin_password="" leaves the first-start password to SEAM).
         """
         settings = {"admin_email": ADMIN_EMAIL, "admin_password": ADMIN_PASSWORD, **settings}
-        process = SeamProcess(self.tmp_path, name, **settings)
+        process = SeamProcess(self.tmp_path, name, command, **settings)
         self.started.append(process)
         return process
 
@@ -38,10 +38,11 @@ class Processes:
             process.kill()
 
 
-def run_seam(*args, cwd, env, timeout=60):
-    """A subcommand run to completion: CompletedProcess with text stdout and stderr."""
+def run_seam(*args, cwd, env, timeout=60, command=None):
+    """A subcommand (of `python seam.py`, or `command`) run to completion: CompletedProcess with text output."""
+    command = command or [sys.executable, SEAM]
     return subprocess.run(
-        [sys.executable, SEAM, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        [*command, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
 
 
@@ -57,6 +58,24 @@ async def run_seam_async(*args, cwd, env, timeout=60):
         await proc.wait()
         raise
     return subprocess.CompletedProcess(args, proc.returncode, out.decode(), err.decode())
+
+
+@pytest.fixture(scope="session")
+def binary():
+    """dist/seam from `make binary`, which rebuilds it only when a source is newer."""
+    built = subprocess.run(
+        ["make", "--no-print-directory", "binary"], cwd=ROOT, capture_output=True, text=True, timeout=900
+    )
+    assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-4000:]
+    return ROOT / "dist" / "seam"
+
+
+@pytest.fixture(params=["seam.py", "binary"])
+def seam_command(request):
+    """SEAM started as an operator starts it: `python seam.py`, then the built binary (a test runs with each)."""
+    if request.param == "binary":
+        return [str(request.getfixturevalue("binary"))]
+    return [sys.executable, SEAM]
 
 
 @pytest.fixture
