@@ -7,6 +7,17 @@ export function routeOf(item) {
   return item.route || `/item-${item.idItem}`;
 }
 
+/** The server's version, from /healthz: what to quote in a bug report. */
+async function showVersion(footer) {
+  try {
+    const response = await fetch('/healthz', { cache: 'no-store' });
+    const { data } = await response.json();
+    if (data?.version) footer.textContent = S.version(data.version);
+  } catch {
+    // No version while the server is unreachable; the connection status says so already.
+  }
+}
+
 export function createShell(root, onLogout) {
   const nav = h('nav', { class: 'nav', 'aria-label': S.navLabel });
   const status = h(
@@ -17,6 +28,8 @@ export function createShell(root, onLogout) {
   );
   const who = h('a', { class: 'who', href: '#/account', title: S.account, dataset: { action: 'account' } });
   const view = h('main', { class: 'content', id: 'view' });
+  const footer = h('footer', { class: 'footer muted' });
+  showVersion(footer);
   const logout = h(
     'button',
     { type: 'button', class: 'btn btn-ghost', 'data-action': 'logout', on: { click: onLogout } },
@@ -43,6 +56,7 @@ export function createShell(root, onLogout) {
         { class: 'main-col' },
         h('header', { class: 'topbar' }, status, h('div', { class: 'topbar-right' }, who, logout)),
         view,
+        footer,
       ),
     ),
   );

@@ -63,6 +63,7 @@ export const S = {
   forbiddenSectionHint: 'Si lo necesitas, pídelo a un administrador.',
   loading: 'Cargando…',
   reloaded: 'Datos recargados tras la reconexión',
+  version: (version) => `SEAM ${version}`,
 
   // Generic actions
   create: 'Crear',

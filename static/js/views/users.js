@@ -159,13 +159,15 @@ export function usersView(root) {
       actionsColumn(
         !['/users/:id', '/users/:id/state', '/users/:id/resetPassword'].some((p) => can('PUT', p)) &&
           !can('DELETE', '/users/:id'),
+        // No disable or delete on one's own row: the API refuses both (409).
         (u) => [
           can('PUT', '/users/:id') && editButton(() => openEdit(u)),
           can('PUT', '/users/:id/state') &&
+            u.idUser !== me &&
             rowButton('power', u.isActive ? S.disable : S.enable, u.isActive ? 'disable' : 'enable', () => toggle(u)),
           can('PUT', '/users/:id/resetPassword') &&
             rowButton('reset', S.resetPassword, 'reset', () => resetPassword(u)),
-          can('DELETE', '/users/:id') && deleteButton(() => remove(u)),
+          can('DELETE', '/users/:id') && u.idUser !== me && deleteButton(() => remove(u)),
         ],
       ),
     ];
