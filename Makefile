@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # SEAM: `make run` serves, `make test` runs every test, `make binary` builds dist/seam.
 # All set themselves up on a fresh machine.
 PYTHON ?= python3

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Every message a user can see, in one place (Spanish, as the original service)."""
 
 # Generic errors

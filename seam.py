@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """SEAM: composition root. Settings (seam.conf, SEAM_* environment, flags), the server, subcommands."""
 
 import asyncio

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The Tornado application: the API handlers, OpenAPI, health, Socket.IO and the console, JSON 404 last."""
 
 import logging

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Every setting, declared once with its type, default and help (SPEC §8), and its checks.
 
 seam.py turns these into tornado.options (seam.conf, then SEAM_* environment, then flags);

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The shared services of one SEAM instance, reached by handlers through `self.settings['seam']`."""
 
 import asyncio

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """`seam serve --processes N --port P`: N SEAM processes on ports P..P+N-1, kept running by one supervisor.
 
 Each child is an ordinary `seam` server (its own port, `instance = p<port>`, the same database and Redis).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The servers SEAM is compared with in the same run (each started pinned to core 0 by bench/run.py).
 
 baselines.py bare  PORT ROWS.json   a bare Tornado handler serving the same 50-row JSON (no auth, no DB)

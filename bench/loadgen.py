@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The socket and latency load client: one process, many raw Engine.IO v4 websockets, one JSON result.
 
 Sockets are plain asyncio protocols that speak the websocket and Engine.IO/Socket.IO framing

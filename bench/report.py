@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """bench/results.json → bench/RESULTS.md (also runnable alone: `python bench/report.py`)."""
 
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """`make bench`: SEAM and its baselines pinned to core 0, load from core 1, bench/RESULTS.md written.
 
 Every server is started fresh for each measurement set; medians [min–max] over --runs runs; ratios

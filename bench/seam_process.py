@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Servers as real subprocesses on loopback: SEAM (`python seam.py`, temp database), the binary, nginx.
 
 The one launcher for the soak, the fuzzing test, the process tests and the browser tests; it needs

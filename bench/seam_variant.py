@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """SEAM with one fan-out optimisation taken back, to show what each one buys (bench only, never shipped).
 
 seam_variant.py VARIANT [seam flags]

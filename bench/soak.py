@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Soak: SEAM under 200 live sockets plus mixed read/write HTTP traffic for a bounded time.
 
 Starts SEAM as a subprocess (temp dir, SEAM_* environment), connects the sockets (raw Engine.IO v4

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The HTTP resources: gathers every module's handlers, in order, into the one route table."""
 
 from handlers import auth, changes, logins, permissions, roles, sidebar, users

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """/auth: register, login, the caller's session, token refresh and password change."""
 
 import logging

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """ApiHandler: the request as an operation (STYLE "The request, end to end").
 
 prepare: operation id → route → body size → authenticate (401) → authorize (403) → `start`.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """/changes: the change feed a reconnecting client replays (SPEC §7), and the activity screen's filtered history."""
 
 import attrs

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """/users/logins: the login audit (store/logins.py), for the roles that may read it (rbac, granted to admin)."""
 
 import re

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Routes outside the operation model: health, the console's static files, the JSON 404."""
 
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The OpenAPI 3.1 document, generated from the route table and the same Rules that validate (SPEC §5).
 
 Built once per application (setting-valued limits such as `password_min_length` are resolved from

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """/permission: the catalog, lookups, register, assign/unassign to roles, delete."""
 
 import attrs

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """/roles: list, create, rename/describe, delete."""
 
 import attrs

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The route table: one `Route` per method and path, the single source of truth.
 
 From each entry come Tornado's URL regex, the permission name (`"<METHOD> /api/v1/<pattern>"`,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Request schemas as attrs classes: the field rules validate input and feed the OpenAPI document.
 
 Each field carries a `Rule` in its metadata; `parse` checks every field, collects every

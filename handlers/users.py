@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """/users: list, read, create, edit, enable/disable, reset password, delete."""
 
 import attrs

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Several SEAM processes as one service, over Redis (issue 13; SCALE-NOTES.md).
 
 Only two things cross processes through Redis: operation:progress for a socket another process holds

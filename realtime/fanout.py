@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Broadcast fan-out near the socket floor (PERF-NOTES "d2"/"d3"): encode once, write once per idle websocket.
 
 Stock python-socketio spends ~130 µs per recipient on a Task, engineio's queue and its writer task

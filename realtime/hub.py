@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The Socket.IO server (SPEC §6): handshake auth, rooms, socket ownership and every emit.
 
 Handlers never call `sio.emit`; they go through the hub, which knows which socket

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The operation lifecycle (SPEC §6): start → processing… → exactly one success or error.
 
 Every event of one operation goes through one ordered queue drained by a single task, so

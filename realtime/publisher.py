@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Announces committed changes once each, in seq order, with their session effects (SPEC §6–7).
 
 Changes this process commits are handed over at once (no database trip); changes committed

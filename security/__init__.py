@@ -1,1 +1,2 @@
+# SPDX-License-Identifier: MIT
 """Credentials: tokens and who holds them, password hashing, login throttling."""

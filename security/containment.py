@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Privilege containment (SPEC §10): a caller acts only on users and roles whose permissions it holds itself.
 
 Without it any delegated permission escalates: a role holding only `resetPassword` could reset the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Durations in settings: '1h', '30m', '7d' or plain seconds (as the original's JWT_EXPIRES_IN)."""
 
 import re

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Email addresses as SEAM accepts them (SPEC §10): one Unicode form, nothing invisible.
 
 NFD `josé` and NFC `josé` are one address, and `admin@seam.local` with a zero-width space

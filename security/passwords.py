@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Password hashing: bcrypt off the event loop, a fair share of it per client, and a dummy hash so unknown
 emails cost as much as known ones."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Counted attempts per key within a sliding window (SPEC §3, §10), kept in the database so `seam.py unlock`
 reaches a running server's counters (it notices another process's commit and reloads them).
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """JWTs (SPEC §3) and the identity behind one: the token decides who, the database what they may do now."""
 
 import time

@@ -1,1 +1,2 @@
+# SPDX-License-Identifier: MIT
 """SEAM's storage layer: one SQLite database, repositories returning attrs models."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The auth/permission cache: no database query per request for an unchanged user or role.
 
 Mutating repositories invalidate entries after their transaction commits. A load that

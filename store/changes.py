@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The change feed and audit log (SPEC §7): one row per committed change, seq never reused.
 
 Each row carries who may read it (`readPermission`, the resource's list permission; NULL = every

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The one owner of the SQLite database: a writer connection for BEGIN IMMEDIATE units and a reader.
 
 WAL lets the reader see only committed data, so a request never observes another

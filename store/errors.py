@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Errors that carry their HTTP status, so one writer can turn any of them into the envelope."""
 
 import messages as msg

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The login audit: who signed in, or failed to, when and from which address; never a password.
 
 A login is a read, not a change (no row in the change feed, no data:changed), so it gets its own

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Numbered schema migrations, applied in order at start-up and recorded in PRAGMA user_version."""
 
 import sqlite3

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """attrs models for the rows SEAM stores; `public()` views never include secrets."""
 
 import attrs

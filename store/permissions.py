@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Permissions repository: the catalog and its role assignments."""
 
 import messages as msg

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Roles repository."""
 
 import messages as msg

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """First-start seeding (SPEC §4, §9) and the catalog top-up on later starts."""
 
 ADMIN_ROLE = "admin"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The settings table: values SEAM generates once and keeps (e.g. the JWT secret)."""
 
 

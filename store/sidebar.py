@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Sidebar (menu) repository: items and their per-role assignment."""
 
 import messages as msg

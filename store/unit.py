@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """One write path for handlers and maintenance commands alike: a unit of work.
 
 A unit opens the transaction, lets repositories write and declare what the change does to open

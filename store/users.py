@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Users repository: rows ↔ User models, uniqueness and lock-out rules as domain errors."""
 
 import messages as msg

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Fixtures: a real SEAM on a loopback port with a fresh temp database, HTTP and Socket.IO clients."""
 
 import asyncio

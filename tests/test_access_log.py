@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The access log: one line per request with method, path, status, duration, operation id, user id and client
 address."""
 

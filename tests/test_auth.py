@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """/auth: login, me, refresh, password change, and the token checks of SPEC §3."""
 
 import sqlite3

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """`make binary`: dist/seam runs alone from an empty directory, with a minimal environment, like `python seam.py`."""
 
 import re

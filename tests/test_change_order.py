@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """data:changed leaves in seq order across concurrent operations (SPEC §7), found by bench/soak.py.
 
 Regression: each operation emitted its data:changed from its own queue, so a users:* change (whose

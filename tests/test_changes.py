@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """SPEC §7 change feed and audit log: replay after a reconnect, no row for a failed mutation, retention, audit."""
 
 import asyncio

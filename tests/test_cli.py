@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Maintenance subcommands (SPEC §8), run as separate processes against a database the test server is using."""
 
 import asyncio

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Connections (SPEC §10): slow headers, slow bodies and idle keep-alive are closed after bounded timeouts,
 at most max_connections are open, and running out of file descriptors is one log line, not a flood."""
 

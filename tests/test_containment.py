@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """SPEC §10 privilege containment: a delegated permission never reaches past what the caller holds itself."""
 
 import itertools

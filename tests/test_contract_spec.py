@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Black-box acceptance tests of SPEC.md, as an outside team would write them.
 
 The server is started exactly as a user starts it (`python seam.py` in a temp directory, settings in the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """SPEC §10 credentials: one form per email and nothing invisible in it, passwords bcrypt can keep whole,
 and bcrypt's cost the same for every login."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A database that cannot take a write (locked by another process, full): 503 with Retry-After, the operation's
 `error` event, nothing written or announced; a maintenance command says so in one line (issue 18.6).
 

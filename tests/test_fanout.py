@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The broadcast fast path (realtime/fanout.py) delivers exactly what stock python-socketio would.
 
 Raw Engine.IO v4 websocket clients record every frame; a seeded random mix of broadcasts, room and

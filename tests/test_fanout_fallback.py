@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """An upgraded library the fast path was not verified against: one log line, then the stock delivery (issue 17)."""
 
 import logging

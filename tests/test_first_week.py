@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Issue 18 as an operator meets it, through `python seam.py` and the built binary (each test runs with both):
 start-up that fails in one line, versions, the first-start account, the admin password's rules, a locked or
 full database, and self-delete/self-disable."""

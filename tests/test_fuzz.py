@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Property-based fuzzing of the live server from its own OpenAPI document (schemathesis + Hypothesis).
 
 One SEAM subprocess; every operation is driven with schema-valid and schema-invalid requests, as the

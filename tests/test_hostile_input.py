@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Hostile input: each gets a clean 4xx envelope (or is handled as data), and nothing is stored half-way."""
 
 import asyncio

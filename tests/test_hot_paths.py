@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The per-request shortcuts (bench/README.md) keep behaviour: cached tokens still expire, pages still count."""
 
 import sqlite3

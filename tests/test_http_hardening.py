@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """HTTP hardening (SPEC §8): security headers everywhere, CORS only for configured origins, body limit."""
 
 import asyncio

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The layout holds: no import cycles between modules or packages, and each layer imports only the layers below.
 
 store/ (the database) < security/, web/ < realtime/ < handlers/ < app/ < seam.py; messages.py is shared by all.

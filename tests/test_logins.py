@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The login audit (issue 18.10): every answered login is recorded without a password, bounded, and readable
 through GET /users/logins by the roles holding that permission only."""
 

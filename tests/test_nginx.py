@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """deploy/nginx.conf: Debian's nginx in front of `python seam.py`, over TLS, with WebSocket-only Socket.IO."""
 
 import aiohttp

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """GET /api/v1/openapi.json: a valid OpenAPI 3.1 document that matches the route table and its Rules."""
 
 import pytest

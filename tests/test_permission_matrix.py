@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The permission matrix, generated from the route table (SPEC §3, §4).
 
 Every `rbac` route × {no token, expired token, a role without its permission, a role holding only

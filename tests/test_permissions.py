@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """/permission: catalog, lookups, register, assign/unassign, delete."""
 
 from urllib.parse import quote

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Guards of every route (SPEC §4), generated from the route table, and role changes applying at once."""
 
 import sqlite3

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A socket does not outlive its token (SPEC §6): tokens here live 2 seconds."""
 
 import pytest

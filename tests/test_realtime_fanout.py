@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """SPEC §6 fan-out: permission-aware data:changed, no secrets in any event, correctness under load."""
 
 import asyncio

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Interop with the official JavaScript client (socket.io-client 4.x on Node.js), as browsers use it.
 
 Needs `node` and tests/js/node_modules (`.ci/system-deps` runs `npm ci`); without them this test

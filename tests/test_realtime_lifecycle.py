@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """SPEC §6 operation lifecycle as a tab sees it: start → processing… → one success or error, per operationId."""
 
 import asyncio

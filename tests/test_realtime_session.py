@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """SPEC §6 sessions over the socket: handshake errors, session:changed and its role room, session:revoked."""
 
 import asyncio

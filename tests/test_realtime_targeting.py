@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """SPEC §6 targeting: who hears an operation's progress, and who hears nothing at all."""
 
 import messages as msg

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """/roles: list, create, edit, delete."""
 
 import messages as msg

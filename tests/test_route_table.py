@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The route table drives the write path: every mutating route commits exactly one change row, every read route
 none, and a handler that breaks that rule is a programming error (a 500 that writes nothing), not a silent gap."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Several SEAM processes as one service (issue 13): Redis between them, nginx in front, every guarantee of
 SPEC §6-7 kept whichever process a request or a socket landed on."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Secrets at rest and in logs (SPEC §10): private database files, and no secret in a debug log."""
 
 import re

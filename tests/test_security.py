@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """SPEC §3–§5 safety rules: throttling, registration policy, lock-out guard, secrets, bcrypt off the loop."""
 
 import asyncio

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Stopping `python seam.py` with SIGTERM (SPEC §8): in-flight work ends, sockets close, exit code 0."""
 
 import asyncio

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """/sidebar: the caller's menu, every item with roles, item CRUD and per-role assignment."""
 
 import messages as msg

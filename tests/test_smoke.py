@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The basic path a user takes first: health, login, a read and a mutation seen live."""
 
 from tests.support.clients import ADMIN_EMAIL

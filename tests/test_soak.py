@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """bench/soak.py in its short CI setting: 200 sockets and mixed traffic for 20 s must pass (exit 0)."""
 
 import json

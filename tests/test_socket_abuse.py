@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Socket abuse: bad-token handshake floods, clients that never answer pings, unknown events, huge payloads.
 
 The client here is a raw websocket speaking Engine.IO v4 / Socket.IO v5 text frames through aiohttp,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """First start, restart, catalog top-up, invalid configuration and graceful shutdown (SPEC §4, §8, §9)."""
 
 import os

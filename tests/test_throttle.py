@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """SPEC §10 throttling: atomic under bursts, fair bcrypt per address, per-address refusals, per-email slow-downs,
 the same folded email as the lookup, register and password change included, `seam.py unlock`, fail2ban lines."""
 

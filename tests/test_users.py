@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """/users: list (paged, searchable), read, create, edit, state, reset password, delete."""
 
 import asyncio

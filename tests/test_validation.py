@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Request-level input handling shared by every route: JSON, body size, unknown routes, hostile strings."""
 
 import asyncio

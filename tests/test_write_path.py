@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """One write path (store/unit.py): a failed COMMIT ends cleanly, a commit is always announced with its effects,
 maintenance commands write changes like the API does, and migrations run real statement lists."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """CORS for configured origins only (SPEC §8); no origins configured means no CORS headers at all."""
 
 ALLOWED_HEADERS = "Authorization, Content-Type, X-Socket-ID, X-Operation-ID"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Accepting connections (SPEC §10 "Connections"): at most `max_connections` open at once, a pause with one
 log line per interval when file descriptors run out, and SEAM's envelope for requests Tornado cannot parse.
 

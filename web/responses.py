@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The JSON envelope, security headers and the one exception → (status, message) mapping."""
 
 import json

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Every HTTP call: bearer token, X-Socket-ID, a unique X-Operation-ID and its own progress indicator.
 import { track } from './progress.js';
 import { session } from './session.js';

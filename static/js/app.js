@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Boot and wiring: session → shell → routed view; socket events → progress, sync, session updates.
 import { call, onUnauthorized } from './api.js';
 import { h, replace } from './dom.js';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // DOM building without innerHTML: user data only ever becomes text nodes.
 
 export function h(tag, attrs = {}, ...children) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One progress indicator per API call, fed only by operation:progress events carrying that call's operationId.
 import { h, raise } from './dom.js';
 import { S } from './strings.js';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The signed-in user's token, profile, permissions and menu, and who listens for their changes.
 
 const STORAGE_KEY = 'seam.token';

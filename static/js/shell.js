@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The signed-in layout: brand, navigation built from the user's sidebarItems, connection state, user menu.
 import { h, hasIcon, icon, replace } from './dom.js';
 import { session } from './session.js';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Socket.IO connection (vendored client, window.io): handshake with the token, reconnects, and its events.
 
 let socket = null;

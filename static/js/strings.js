@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Every text the console shows (Spanish, like the API's messages). Server messages are shown as sent.
 
 export const S = {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // data:changed in seq order, exactly once: live events, and the change feed after a reconnect (SPEC §7).
 import { call, isMine } from './api.js';
 import { socketId } from './socket.js';

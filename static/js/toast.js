@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Transient notifications for finished operations.
 import { h, icon, raise } from './dom.js';
 import { S } from './strings.js';

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Browser fixtures: a real SEAM subprocess on a free loopback port, Debian's Chromium via Playwright (sync API).
 
 The Playwright sync API cannot run inside pytest-tornasync's event loop, so the server runs as

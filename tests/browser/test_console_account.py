@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Issue 18.8, "Mi cuenta": any user, whatever their menu, sees their profile, changes their password and closes
 their other sessions from the console; the other browser is told why it was signed out."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Issue 18.10, the activity screen: actor and target by name, the date, a diff for updates, filters by resource,
 actor and date range, maintenance commands as "mantenimiento", and logins (success and failure) without passwords."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Scenario 1: an admin manages a role and a user end to end, with loaders, toasts, tables and dialogs."""
 
 import pytest

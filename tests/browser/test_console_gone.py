@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Reconnect past the change feed's retention: /changes answers 410 and the tab reloads everything instead."""
 
 import pytest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Scenarios 2–5: changes reach other tabs live, permissions and menus follow the session, revocation, reconnect."""
 
 import pytest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The signed-in admin's own row offers no disable or delete (the API refuses both, 409); the footer names
 SEAM's version (issue 18.2, 18.9)."""
 

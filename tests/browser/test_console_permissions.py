@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Issue 18.11, the permissions screen: the catalog grouped by resource, a read/create/update/delete grid per role
 whose cells grant or revoke every route of that action, and the raw `METHOD /path` one click away."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A tab outlives its first token: it refreshes the token and reconnects when the server expires the socket."""
 
 import pytest

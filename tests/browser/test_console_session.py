@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Login errors (throttling), the forced password change and an expired token, in the browser."""
 
 import pytest

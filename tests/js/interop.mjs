@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The official socket.io-client against a live SEAM: handshake errors, then one tab's operation seen live.
 // Usage: node interop.mjs <base url> <email> <password>; prints one JSON report on stdout.
 import { io } from "socket.io-client";

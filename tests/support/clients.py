@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Real clients for a SEAM under test: the API over HTTP, Socket.IO event recorders, and envelope checks."""
 
 import asyncio

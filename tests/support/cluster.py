@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Several SEAM processes as one service, as an operator runs them: Debian's redis-server on a loopback port,
 `python seam.py serve --processes N --port P` (the real supervisor), and deploy/nginx.conf in front."""
 

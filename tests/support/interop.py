@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The official socket.io-client (Node.js, tests/js/interop.mjs) against a live SEAM: run it, check its report."""
 
 import asyncio

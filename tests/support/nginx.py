@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """nginx as the tests run it: deploy/nginx.conf itself, moved to loopback test ports, with a test certificate."""
 
 import shutil

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Servers a test starts as real processes (`python seam.py`, the built binary, nginx) and SEAM's subcommands."""
 
 import asyncio

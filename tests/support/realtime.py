@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Shared steps of the real-time tests: a barrier that proves "nothing else arrived", and event readers."""
 
 import itertools

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Modal dialogs (<dialog>): forms and confirmations whose API errors are shown inline.
 import { call } from '../api.js';
 import { h, icon } from '../dom.js';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the list views share about their records: loading them into the view's state, putting one in place.
 import { ApiError } from '../api.js';
 

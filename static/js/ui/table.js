@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tables with a mobile card layout (each cell carries its column label), row actions, and empty states.
 import { h, icon, spinnerBlock } from '../dom.js';
 import { S } from '../strings.js';

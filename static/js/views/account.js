@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // "Mi cuenta": every signed-in user's own profile, password change and "close my other sessions", whatever the menu.
 import { formatDate, h, replace } from '../dom.js';
 import { session, setToken, tokenClaims } from '../session.js';

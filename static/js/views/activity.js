@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Activity: who changed what and when (the change feed, filtered, growing live) and who signed in (the login audit).
 import { ApiError, call } from '../api.js';
 import { flash, formatDate, h, replace, serialized } from '../dom.js';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // How an activity entry reads: who acted, on what (names, not ids), and which fields an update changed.
 import { call } from '../api.js';
 import { can, session } from '../session.js';

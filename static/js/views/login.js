@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The screens before the console: login (errors inline) and the forced password change.
 import { call } from '../api.js';
 import { h, icon, replace } from '../dom.js';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Menu: sidebar items CRUD and which roles see each one — live.
 import { ApiError, call } from '../api.js';
 import { flash, h, icon, MENU_ICONS, replace, serialized } from '../dom.js';

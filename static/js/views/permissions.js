@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Permissions: per role, a read/create/update/delete grid over the catalog grouped by resource (each resource
 // unfolds into its raw `METHOD /path` routes); and the catalog itself, grouped the same way (create/delete) — live.
 import { ApiError, call } from '../api.js';

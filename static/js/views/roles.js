@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Roles: list, create, edit, delete (a role still held by users answers 409, explained) — live.
 import { call } from '../api.js';
 import { flash, h, replace, serialized } from '../dom.js';

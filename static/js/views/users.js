@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Users: paged, searchable table; create, edit, enable/disable, reset password, delete — live.
 import { call } from '../api.js';
 import { debounce, flash, formatDate, h, icon, replace, serialized } from '../dom.js';
