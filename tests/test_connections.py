@@ -11,6 +11,7 @@ import time
 import aiohttp
 import pytest
 
+from app.version import VERSION
 from bench.seam_process import SEAM, free_port, http_json, seam_env
 from realtime.fanout import PLAIN_STREAMS
 from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, Api, EventRecorder
@@ -119,7 +120,7 @@ def test_running_out_of_descriptors_is_one_log_line_then_service_resumes(process
         for client in clients:
             client.close()
     status, body = http_json("GET", f"http://127.0.0.1:{port}/healthz")
-    assert status == 200 and body["data"] == {"status": "ok"}
+    assert status == 200 and body["data"] == {"status": "ok", "version": VERSION}
     assert server.stop() == 0
     log = server.output()
     assert "Traceback" not in log and "Exception in callback" not in log, log[-3000:]

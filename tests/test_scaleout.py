@@ -14,6 +14,7 @@ import pytest
 import socketio
 
 import messages as msg
+from app.version import VERSION
 from bench.seam_process import ROOT, SEAM, seam_env
 from realtime.fanout import FanoutManager
 from tests.support.clients import PASSWORD, Api, EventRecorder, assert_error
@@ -61,7 +62,7 @@ def test_several_processes_need_redis(tmp_path):
 
 
 def test_the_supervisor_restarts_a_dead_process_and_stops_them_all(cluster):
-    assert [cluster.health(i) for i in range(3)] == [{"status": "ok", "redis": "ok"}] * 3
+    assert [cluster.health(i) for i in range(3)] == [{"status": "ok", "version": VERSION, "redis": "ok"}] * 3
     killed = cluster.kill(cluster.ports[1])
     cluster.supervisor.wait_until_up(cluster.urls[1] + "/healthz")  # started again by the supervisor
     restarted = cluster.child_pid(cluster.ports[1])
