@@ -9,6 +9,7 @@ import attrs
 import tornado.ioloop
 
 from app.config import ConfigError
+from app.metrics import Metrics
 from handlers import schema
 from realtime.hub import RealtimeHub
 from realtime.publisher import ChangePublisher
@@ -108,6 +109,9 @@ class Services:
         )
         self.hub.on_nudge = self.publisher.catch_up
         self.writes = Writes(self.db, self.changes)
+        self.metrics = Metrics() if config["metrics"] else None
+        if self.metrics is not None:
+            self.metrics.attach(self)
         self.admin_password = None
         self.default_role_id = None
         self.watcher = None
