@@ -23,9 +23,10 @@ class RequestLog:
     pattern they matched (`/api/v1/users/:id`), never by their raw path: labels must stay few.
     """
 
-    def __init__(self, metrics, routes):
+    def __init__(self, metrics, routes, structured):
         self.metrics = metrics
         self.routes = routes  # handler class -> route pattern
+        self.structured = structured  # log_format=json: the line carries its fields (only JSON writes them)
 
     def __call__(self, handler):
         request, status = handler.request, handler.get_status()
@@ -39,16 +40,20 @@ class RequestLog:
         identity = getattr(handler, "identity", None)
         operation_id = getattr(handler, "operation_id", None)
         user_id = identity.user.idUser if identity else None
-        fields = {
-            "method": request.method,
-            "route": route,
-            "path": request.path,
-            "status": status,
-            "duration_ms": round(1000.0 * seconds, 1),
-            "operationId": operation_id,
-            "userId": user_id,
-            "client": request.remote_ip,
-        }
+        extra = None
+        if self.structured:  # text lines never read them: no record carries them for nothing
+            extra = {
+                "access": {
+                    "method": request.method,
+                    "route": route,
+                    "path": request.path,
+                    "status": status,
+                    "duration_ms": round(1000.0 * seconds, 1),
+                    "operationId": operation_id,
+                    "userId": user_id,
+                    "client": request.remote_ip,
+                }
+            }
         access_log.log(
             level,
             "%s %s %d %.1fms op=%s user=%s",
@@ -58,7 +63,7 @@ class RequestLog:
             1000.0 * seconds,
             operation_id or "-",
             "-" if user_id is None else user_id,
-            extra={"access": fields},
+            extra=extra,
         )
 
 
@@ -101,7 +106,7 @@ def make_app(services):
     return tornado.web.Application(
         rules,
         seam=services,
-        log_function=RequestLog(services.metrics, routes),
+        log_function=RequestLog(services.metrics, routes, services.config["log_format"] == "json"),
         read_permissions=READ_PERMISSIONS,
         default_handler_class=NotFoundHandler,
     )
