@@ -31,6 +31,7 @@ from store.errors import AppError
 from store.migrations import MIGRATIONS
 from store.seed import ADMIN_ROLE
 from store.unit import Origin
+from web import logs
 from web.listener import raise_descriptor_limit
 
 USAGE = """usage: seam [--setting=value ...] [command]
@@ -144,11 +145,14 @@ def load_config(argv, environ):
     return validate(values), rest
 
 
-def setup_logging(level):
+def setup_logging(level, log_format="text"):
     """log_level sets SEAM's own loggers; the libraries' never go below INFO: at DEBUG, aiosqlite logs every
-    statement with its parameters (bcrypt hashes, the JWT secret) and asyncio/tornado/engineio their internals."""
+    statement with its parameters (bcrypt hashes, the JWT secret) and asyncio/tornado/engineio their internals.
+    log_format picks readable lines or one JSON object per line, for every logger alike."""
     level = logging.getLevelName(level.upper())
-    logging.basicConfig(level=max(level, logging.INFO), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    output = logging.StreamHandler()
+    output.setFormatter(logs.formatter(log_format))
+    logging.basicConfig(level=max(level, logging.INFO), handlers=[output])
     logging.getLogger("seam").setLevel(level)
     logging.getLogger("tornado.access").setLevel(logging.WARNING)
 
@@ -406,7 +410,7 @@ def main(argv=None):
         if rest[:1] == ["serve"]:
             processes, argv = serve_arguments(argv, rest)
             config, rest = load_config(argv, os.environ)
-        setup_logging(config["log_level"])
+        setup_logging(config["log_level"], config["log_format"])
         if rest:
             run_command(config, rest)
         elif processes > 1:

@@ -8,6 +8,7 @@ import tornado.web
 
 from app.version import VERSION
 from handlers import API_HANDLERS, CHANGE_OPERATIONS, READ_PERMISSIONS, ROUTE_TABLE
+from handlers.metrics import MetricsHandler
 from handlers.misc import ConsoleHandler, HealthHandler, NotFoundHandler, static_root
 from handlers.openapi import OpenApiHandler, document
 from handlers.routing import API_PREFIX, regex
@@ -17,37 +18,79 @@ from web.listener import Listener
 access_log = logging.getLogger("seam.access")
 
 
-def log_request(handler):
-    """One line per request: never bodies, query strings, tokens or passwords. The client's address is the
-    proxy-aware one (X-Real-IP with proxy_headers), as login throttling counts it."""
-    status = handler.get_status()
-    level = logging.INFO if status < 500 else logging.ERROR
-    identity = getattr(handler, "identity", None)
-    access_log.log(
-        level,
-        "%s %s %d %.1fms op=%s user=%s ip=%s",
-        handler.request.method,
-        handler.request.path,
-        status,
-        1000.0 * handler.request.request_time(),
-        getattr(handler, "operation_id", "-"),
-        identity.user.idUser if identity else "-",
-        handler.request.remote_ip,
-    )
+class RequestLog:
+    """Tornado's log_function: every finished request moves the metrics (when on) and writes one access line.
+
+    The line never holds a body, a query string, a token or a password; it names the client by its proxy-aware
+    address (X-Real-IP with proxy_headers), as login throttling counts it. Requests are labelled by the route
+    pattern they matched (`/api/v1/users/:id`), never by their raw path: labels must stay few.
+    """
+
+    def __init__(self, metrics, routes, structured):
+        self.metrics = metrics
+        self.routes = routes  # handler class -> route pattern
+        self.structured = structured  # log_format=json: the line carries its fields (only JSON writes them)
+
+    def __call__(self, handler):
+        request, status = handler.request, handler.get_status()
+        seconds = request.request_time()
+        route = self.routes.get(type(handler), "other")
+        if self.metrics is not None:
+            self.metrics.request(route, request.method, status, seconds)
+        level = logging.INFO if status < 500 else logging.ERROR
+        if not access_log.isEnabledFor(level):
+            return
+        identity = getattr(handler, "identity", None)
+        operation_id = getattr(handler, "operation_id", None)
+        user_id = identity.user.idUser if identity else None
+        extra = None
+        if self.structured:  # text lines never read them: no record carries them for nothing
+            extra = {
+                "access": {
+                    "method": request.method,
+                    "route": route,
+                    "path": request.path,
+                    "status": status,
+                    "duration_ms": round(1000.0 * seconds, 1),
+                    "operationId": operation_id,
+                    "userId": user_id,
+                    "client": request.remote_ip,
+                }
+            }
+        access_log.log(
+            level,
+            "%s %s %d %.1fms op=%s user=%s ip=%s",
+            request.method,
+            request.path,
+            status,
+            1000.0 * seconds,
+            operation_id or "-",
+            "-" if user_id is None else user_id,
+            request.remote_ip,
+            extra=extra,
+        )
+
+
+def api_route(handler):
+    """An API handler's routes all share one pattern (handler_routes checks it): any of them names it."""
+    return next(iter(handler.routes.values()))
 
 
 def api_rules(handlers):
     """Tornado rules for the API, the most specific pattern first: the handlers' list order does not matter."""
-    routes = [(next(iter(handler.routes.values())), handler) for handler in handlers]
+    routes = [(api_route(handler), handler) for handler in handlers]
     return [(regex(route.pattern), handler) for route, handler in sorted(routes, key=lambda r: r[0].specificity)]
 
 
 def make_app(services):
-    """The Tornado application for one started Services instance."""
+    """The Tornado application for one started Services instance; /metrics only when `metrics` is on."""
+    socket_handler = services.hub.tornado_handler()
+    metrics = [(r"/metrics", MetricsHandler)] if services.metrics is not None else []
     rules = api_rules(API_HANDLERS) + [
         (API_PREFIX + r"/openapi\.json", OpenApiHandler, {"document": document(ROUTE_TABLE, services.config, VERSION)}),
         (r"/healthz", HealthHandler),
-        (r"/socket\.io/", services.hub.tornado_handler()),
+        (r"/socket\.io/", socket_handler),
+        *metrics,
         (r"/api/.*", NotFoundHandler),
         (
             r"/(.*)",
@@ -55,10 +98,19 @@ def make_app(services):
             {"path": static_root(services.config["static_path"]), "default_filename": "index.html"},
         ),
     ]
+    routes = {
+        **{handler: API_PREFIX + api_route(handler).pattern for handler in API_HANDLERS},
+        OpenApiHandler: API_PREFIX + "/openapi.json",
+        HealthHandler: "/healthz",
+        socket_handler: "/socket.io/",
+        MetricsHandler: "/metrics",
+        NotFoundHandler: "unmatched",
+        ConsoleHandler: "/*",
+    }
     return tornado.web.Application(
         rules,
         seam=services,
-        log_function=log_request,
+        log_function=RequestLog(services.metrics, routes, services.config["log_format"] == "json"),
         read_permissions=READ_PERMISSIONS,
         change_operations=CHANGE_OPERATIONS,
         version=VERSION,

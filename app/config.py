@@ -5,7 +5,6 @@ seam.py turns these into tornado.options (seam.conf, then SEAM_* environment, th
 tests pass a plain dict, completed from the same defaults.
 """
 
-import ipaddress
 import re
 import urllib.parse
 
@@ -13,13 +12,18 @@ import attrs
 
 from security import emails
 from security.durations import parse_duration
+from web.addresses import is_loopback
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("text", "json")
 # HS256 with a short key is cracked offline from any token (a one-letter secret was, by the attack pass).
 MIN_JWT_SECRET_BYTES = 32
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 # Socket ids start with `<instance>_`, which nginx reads to route a request to the process holding its socket.
 INSTANCE = re.compile(r"^[a-z0-9]{1,16}$")
+# /metrics does not throttle guesses: its bearer token must be too long to guess, and fit in a header.
+MIN_METRICS_TOKEN_BYTES = 32
+HEADER_SAFE = re.compile(r"^[\x21-\x7e]+$")
 
 
 @attrs.frozen
@@ -60,6 +64,9 @@ SETTINGS = (
     ),
     Setting("static_path", "", str, "directory of the web console; empty = the bundled one"),
     Setting("log_level", "info", str, "debug, info, warning or error (SEAM's own loggers; libraries stay at info)"),
+    Setting("log_format", "text", str, "text (readable lines) or json (one JSON object per line, for Loki/ELK)"),
+    Setting("metrics", False, bool, "serve Prometheus metrics at /metrics (to loopback, or with metrics_token)"),
+    Setting("metrics_token", "", str, "bearer token (32+ characters) that lets any address read /metrics"),
 )
 DEFAULTS = {s.name: s.default for s in SETTINGS}
 
@@ -74,14 +81,20 @@ def _range(config, name, low, high):
         raise ConfigError(f"invalid setting '{name}': {value!r} must be an integer from {low} to {high}")
 
 
-def is_loopback(address):
-    """Only the proxy on this machine can reach SEAM: 'localhost', 127.0.0.0/8 or ::1 ('' is every interface)."""
-    if address == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
+def check_metrics_token(config):
+    """Behind a proxy every client reaches SEAM from loopback, so there loopback proves nothing: /metrics then
+    needs the token (without one it would be public through the proxy, or never reachable)."""
+    token = config["metrics_token"]
+    if token and (len(token.encode()) < MIN_METRICS_TOKEN_BYTES or not HEADER_SAFE.match(token)):
+        raise ConfigError(
+            f"invalid setting 'metrics_token': must be at least {MIN_METRICS_TOKEN_BYTES} printable ASCII characters"
+            " without spaces (or empty)"
+        )
+    if config["metrics"] and config["proxy_headers"] and not token:
+        raise ConfigError(
+            "invalid setting 'metrics_token': required when metrics and proxy_headers are both on"
+            " (behind a proxy every client looks like loopback)"
+        )
 
 
 def validate(values):
@@ -104,6 +117,11 @@ def validate(values):
             raise ConfigError(f"invalid setting '{name}': {error}") from None
     if config["log_level"].lower() not in LOG_LEVELS:
         raise ConfigError(f"invalid setting 'log_level': {config['log_level']!r} is not one of {', '.join(LOG_LEVELS)}")
+    if config["log_format"].lower() not in LOG_FORMATS:
+        formats = ", ".join(LOG_FORMATS)
+        raise ConfigError(f"invalid setting 'log_format': {config['log_format']!r} is not one of {formats}")
+    config["log_format"] = config["log_format"].lower()
+    check_metrics_token(config)
     admin_email = emails.clean(config["admin_email"])
     if admin_email is None:
         raise ConfigError(f"invalid setting 'admin_email': {config['admin_email']!r} is not an email address")

@@ -11,6 +11,7 @@ import attrs
 import tornado.ioloop
 
 from app.config import ConfigError
+from app.metrics import Metrics
 from app.version import VERSION
 from handlers import schema
 from realtime.hub import RealtimeHub
@@ -115,6 +116,9 @@ class Services:
         self.writes = Writes(self.db, self.changes)
         self.first_start = False  # this start created the admin account (seam.py announces it)
         self.admin_password = None  # generated for it, shown once
+        self.metrics = Metrics() if config["metrics"] else None
+        if self.metrics is not None:
+            self.metrics.attach(self)
         self.default_role_id = None
         self.watcher = None
         self.data_version = None

@@ -43,6 +43,46 @@ def at_least(name, limit, values, digits=2):
     return (name, f"≥ {limit:.2f}", spread(values, digits), median(values) >= limit)
 
 
+def metrics_cost(cost):
+    """The 'Metrics cost' section: reads with `metrics` off and on, measured in the same run (issue 15)."""
+    runs, m = cost["runs"], cost["machine"]
+
+    def reads(side, conns, key):
+        return [r[side][str(conns)][key] for r in runs]
+
+    def ratio(a, b):
+        return [x / y for x, y in zip(a, b, strict=True)]
+
+    lines = ["\n## Metrics cost (issue 15)\n"]
+    lines.append(
+        f"`GET /api/v1/users` as above, SEAM with `metrics` off and on, both servers up at once on core 0 and wrk "
+        f"in 2 s bursts alternating between them ({cost['args']['seconds']} bursts each per figure, the order "
+        f"flipped every round), {len(runs)} runs on {m['date']}, servers from a venv with {m['servers_venv']}"
+        f"{'; only this comparison was run: `bench/run.py --only metrics-cost`' if cost['args'].get('only') else ''}."
+        " With metrics on, every request is counted and timed (route, method, status) for prometheus_client."
+        " *CPU/req* is the server's on-CPU time (all threads, `/proc/<pid>/task/*/schedstat`) per request answered:"
+        " a core's throughput is its inverse, and other jobs on a shared machine disturb it less than req/s, so"
+        " the target (under 5 % fewer requests per second) is judged on it. Absolute figures are comparable with"
+        " the Reads table only when both come from the same run and the machine was equally busy.\n"
+    )
+    lines.append(
+        "| conns | off req/s | on req/s | on ÷ off req/s | off CPU/req µs | on CPU/req µs | "
+        "req/s per core, on ÷ off | met (≥ 0.95) |"
+    )
+    lines.append("|---|---|---|---|---|---|---|---|")
+    for conns in (16, 64):
+        off_cpu, on_cpu = reads("off", conns, "cpu_us"), reads("on", conns, "cpu_us")
+        per_core = ratio(off_cpu, on_cpu)
+        lines.append(
+            f"| {conns} | {spread(reads('off', conns, 'rps'), 0)} | {spread(reads('on', conns, 'rps'), 0)} | "
+            f"{spread(ratio(reads('on', conns, 'rps'), reads('off', conns, 'rps')), 3)} | {spread(off_cpu, 0)} | "
+            f"{spread(on_cpu, 0)} | {spread(per_core, 3)} | {'yes' if median(per_core) >= 0.95 else '**no**'} |"
+        )
+    counted = spread([r["counted"] for r in runs], 0)
+    lines.append(f"\nRequests the metrics-on server counted itself (`seam_http_requests_total`, per run): {counted}.")
+    return lines
+
+
 def render(raw):
     runs, m = raw["runs"], raw["machine"]
     lines = []
@@ -116,6 +156,9 @@ def render(raw):
             f"| {label} | {spread(http(kind, 16, 'rps'), 0)} | {spread(http(kind, 16, 'p99'))} | "
             f"{spread(http(kind, 64, 'rps'), 0)} | {spread(http(kind, 64, 'p99'))} |"
         )
+
+    if raw.get("metrics_cost"):
+        lines.extend(metrics_cost(raw["metrics_cost"]))
 
     out("\n## Fan-out: mutation sent → `data:changed` at the LAST of N sockets (ms)\n")
     out("`PUT /api/v1/users/:id` by one user; N sockets of another admin watch. CPU = all server threads")
@@ -197,6 +240,7 @@ def render(raw):
         "make bench                                  # all of the above, writes bench/RESULTS.md and bench/results.json"
     )
     out(".venv/bin/python bench/run.py --runs 1 --seconds 5 --broadcasts 30   # a quick look")
+    out(".venv/bin/python bench/run.py --only metrics-cost   # only the metrics on/off comparison (~5 min)")
     out(".venv/bin/python bench/report.py            # re-render this file from bench/results.json")
     out("```")
     return "\n".join(lines) + "\n"

@@ -10,9 +10,11 @@ import datetime
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -21,6 +23,7 @@ import urllib.request
 from importlib import metadata
 
 import report
+from loadgen import server_cpu_seconds
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
@@ -32,6 +35,7 @@ CLIENT_ENV = {"GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=4194304:glibc.mallo
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@seam.bench", "bench-admin-pass"
 WRITER_EMAIL = "writer@seam.bench"
 USERS = 50
+BURST_SECONDS = 2  # metrics cost: one wrk burst against one server, alternating between the two
 SOCKET_SERVERS = [
     *("floor", "stock-untuned", "stock-tuned"),  # baselines.py
     *("seam-stock", "seam-queued", "seam-d2", "seam"),  # seam_variant.py
@@ -60,10 +64,12 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         if kind.startswith("seam"):
-            variant = {"seam": "full"}.get(kind, kind.removeprefix("seam-"))
+            variant = {"seam": "full", "seam-metrics": "full"}.get(kind, kind.removeprefix("seam-"))
             args = [os.path.join(BENCH, "seam_variant.py"), variant, f"--port={self.port}"]
             args += [f"--db_path={os.path.join(workdir, 'seam.db')}", "--log_level=warning", "--bcrypt_rounds=12"]
             args += [f"--admin_email={ADMIN_EMAIL}"]
+            if kind == "seam-metrics":
+                args.append("--metrics=true")  # every request observed by prometheus_client (issue 15)
         elif kind.startswith("stock"):
             args = [os.path.join(BENCH, "baselines.py"), "stock", str(self.port), kind.removeprefix("stock-")]
         else:
@@ -105,19 +111,21 @@ def wrk(url, connections, seconds, token):
     command = ["taskset", "-c", CLIENT_CORE, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
     command += ["-H", f"Authorization: Bearer {token}", url]
     out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
-    rps = p99 = None
+    rps = p99 = requests = None
     errors = 0
     for line in out.splitlines():
         parts = line.split()
-        if line.startswith("Requests/sec:"):
+        if parts[1:3] == ["requests", "in"]:
+            requests = int(parts[0])
+        elif line.startswith("Requests/sec:"):
             rps = float(parts[1])
         elif parts[:1] == ["99%"]:
             p99 = to_ms(parts[1])
         elif "Non-2xx" in line or line.strip().startswith("Socket errors"):
             errors += 1
-    if rps is None or p99 is None or errors:
+    if rps is None or p99 is None or not requests or errors:
         raise SystemExit(f"wrk failed or saw errors:\n{out}")
-    return {"rps": rps, "p99": p99}
+    return {"rps": rps, "p99": p99, "requests": requests}
 
 
 def to_ms(text):
@@ -159,6 +167,69 @@ def tokens(url):
     return admin, writer
 
 
+def reads(server, token, seconds):
+    """wrk on GET /api/v1/users at 16 and 64 connections, after a 2 s warm-up; with the server's on-CPU time
+    per request answered (`cpu_us`), which other jobs on a shared machine disturb far less than req/s."""
+    url = server.url + "/api/v1/users"
+    wrk(url, 16, 2, token)
+    figures = {}
+    for connections in (16, 64):
+        before = server_cpu_seconds(server.proc.pid)
+        figures[connections] = wrk(url, connections, seconds, token)
+        spent = server_cpu_seconds(server.proc.pid) - before
+        figures[connections]["cpu_us"] = 1e6 * spent / figures[connections]["requests"]
+    return figures
+
+
+def counted_reads(url):
+    """GET /api/v1/users 200s in the server's own /metrics: proof the instrumentation ran under the load."""
+    with urllib.request.urlopen(url + "/metrics", timeout=30) as response:
+        text = response.read().decode()
+    found = re.search(
+        r'^seam_http_requests_total\{method="GET",route="/api/v1/users",status="200"\} (\S+)$', text, re.M
+    )
+    return float(found.group(1)) if found else 0.0
+
+
+def metrics_cost(workdir, args):
+    """Reads with metrics off and on (issue 15): both servers up at once (each on a copy of the database), wrk
+    in 2 s bursts alternating between them, the order flipped each round, so the load other jobs put on a
+    shared machine falls on both alike. Per side and connection count: mean req/s and median p99 of the
+    bursts, and the server's on-CPU time per request over all of them."""
+    on_dir = os.path.join(workdir, "metrics-on")
+    os.makedirs(on_dir, exist_ok=True)
+    shutil.copy(os.path.join(workdir, "seam.db"), on_dir)
+    servers = {}
+    try:
+        servers = {"off": Server("seam", workdir), "on": Server("seam-metrics", on_dir)}
+        urls = {side: server.url + "/api/v1/users" for side, server in servers.items()}
+        keys = {side: tokens(server.url)[0] for side, server in servers.items()}
+        for side in servers:
+            wrk(urls[side], 16, 2, keys[side])  # warm-up
+        result = {}
+        for connections in (16, 64):
+            bursts = {side: [] for side in servers}
+            for round_ in range(args.seconds):
+                for side in ("off", "on") if round_ % 2 == 0 else ("on", "off"):
+                    pid = servers[side].proc.pid
+                    before = server_cpu_seconds(pid)
+                    burst = wrk(urls[side], connections, BURST_SECONDS, keys[side])
+                    bursts[side].append({**burst, "cpu": server_cpu_seconds(pid) - before})
+            for side, measured in bursts.items():
+                requests = sum(b["requests"] for b in measured)
+                result.setdefault(side, {})[connections] = {
+                    "rps": statistics.mean(b["rps"] for b in measured),
+                    "p99": statistics.median(b["p99"] for b in measured),
+                    "requests": requests,
+                    "cpu_us": 1e6 * sum(b["cpu"] for b in measured) / requests,
+                }
+        result["counted"] = counted_reads(servers["on"].url)
+        return result
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
 def one_run(workdir, ids, args):
     result = {"http": {}, "fanout": {}, "memory": {}, "startup": None, "logins": None}
     rows = os.path.join(workdir, "rows.json")
@@ -166,9 +237,7 @@ def one_run(workdir, ids, args):
         server = Server(kind, workdir, rows if kind == "bare" else None)
         try:
             token = tokens(server.url)[0] if kind == "seam" else "none"
-            url = server.url + "/api/v1/users"
-            wrk(url, 16, 2, token)  # warm-up
-            result["http"][kind] = {c: wrk(url, c, args.seconds, token) for c in (16, 64)}
+            result["http"][kind] = reads(server, token, args.seconds)
             if kind == "seam":
                 result["startup"] = server.started
         finally:
@@ -224,20 +293,31 @@ def main():
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per measurement")
     parser.add_argument("--broadcasts", type=int, default=100)
     parser.add_argument("--output", default=os.path.join(BENCH, "RESULTS.md"))
+    parser.add_argument(
+        "--only", choices=["metrics-cost"], help="run only this comparison; the rest of results.json is kept"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk") or not shutil.which("taskset"):
         raise SystemExit("bench needs wrk and taskset (apt-get install wrk util-linux)")
+    results = os.path.join(BENCH, "results.json")
     workdir = tempfile.mkdtemp(prefix="seam-bench-")
     try:
         ids = prepare(workdir)
-        runs = []
+        runs, costs = [], []
         for i in range(args.runs):
             print(f"run {i + 1}/{args.runs}", flush=True)
-            runs.append(one_run(workdir, ids, args))
+            if not args.only:
+                runs.append(one_run(workdir, ids, args))
+            costs.append(metrics_cost(workdir, args))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    raw = {"machine": machine(), "args": vars(args), "runs": runs}
-    with open(os.path.join(BENCH, "results.json"), "w") as f:
+    if args.only:
+        with open(results) as f:
+            raw = json.load(f)
+    else:
+        raw = {"machine": machine(), "args": vars(args), "runs": runs}
+    raw["metrics_cost"] = {"machine": machine(), "args": vars(args), "runs": costs}
+    with open(results, "w") as f:
         json.dump(raw, f, indent=1)
     with open(args.output, "w") as f:
         f.write(report.render(json.loads(json.dumps(raw))))

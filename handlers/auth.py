@@ -11,11 +11,13 @@ from handlers.routing import Route, handler_routes
 from handlers.schema import email_address, new_password, number, text
 from security.passwords import refuse_email_as_password
 from security.throttle import address_key, email_key, register_key
-from store.errors import Forbidden, Locked, Unauthorized, ValidationError
+from store.errors import Forbidden, Locked, TooManyRequests, Unauthorized, ValidationError
 
 # Failed password checks, one line each with the client address and the email tried (fail2ban reads them:
 # deploy/fail2ban/), never the password.
 log = logging.getLogger("seam.auth")
+# What a password check is for: in those log lines and as the `action` label of the login metrics.
+LOGIN, PASSWORD_CHANGE = "login", "password change"
 
 
 @attrs.frozen
@@ -40,13 +42,23 @@ class PasswordBody:
 
 async def password_matches(handler, email, password, digest, action):
     """A password check that counts as a guess (SPEC §10): refused past the limit per address, slowed down per
-    email, each miss logged for fail2ban; a match clears the email's count."""
-    services, address = handler.services, handler.request.remote_ip
+    email, each miss logged for fail2ban and counted in the metrics; a match clears the email's count."""
+    services, address, metrics = handler.services, handler.request.remote_ip, handler.services.metrics
     guesses = email_key(email)
-    async with services.throttle.attempt(refuse=[address_key(address)], slow=[guesses]) as attempt:
+    try:
+        attempt = services.throttle.attempt(refuse=[address_key(address)], slow=[guesses])
+    except TooManyRequests:
+        if metrics is not None:
+            metrics.login_throttled.labels(action, "refused").inc()
+        raise
+    if attempt.delay and metrics is not None:
+        metrics.login_throttled.labels(action, "slowed").inc()
+    async with attempt:
         if not await services.passwords.check(password, digest, address):
             await attempt.count()
             log.warning("failed %s from %s for %r", action, address, email)
+            if metrics is not None:
+                metrics.login_failures.labels(action).inc()
             return False
     await services.throttle.forget(guesses)
     return True
@@ -111,7 +123,7 @@ class LoginHandler(ApiHandler):
         services, email, password = self.services, self.body.email, self.body.password
         address = self.request.remote_ip
         user = await services.users.by_email(email)
-        if not await password_matches(self, email, password, user.password_hash if user else None, "login"):
+        if not await password_matches(self, email, password, user.password_hash if user else None, LOGIN):
             await services.logins.record("failure", address, user)
             raise Unauthorized(msg.BAD_CREDENTIALS)
         if not user.isActive:
@@ -177,7 +189,7 @@ class PasswordHandler(ApiHandler):
         refuse_email_as_password(body.newPassword, user.email, "newPassword")
         self.processing(msg.OP_HASHING)
         # A stolen token must not buy unlimited guesses: these count as failed logins (SPEC §10).
-        if not await password_matches(self, user.email, body.currentPassword, user.password_hash, "password change"):
+        if not await password_matches(self, user.email, body.currentPassword, user.password_hash, PASSWORD_CHANGE):
             raise ValidationError(msg.WRONG_CURRENT_PASSWORD)
         if body.currentPassword == body.newPassword:
             raise ValidationError(msg.SAME_PASSWORD)

@@ -20,6 +20,7 @@ from handlers import schema
 from realtime.operations import Operation, operation_id_from
 from store.errors import AppError, Forbidden, Unauthorized, ValidationError
 from store.unit import Origin
+from web.logs import current_operation
 from web.responses import envelope, prepare_error, set_security_headers
 
 log = logging.getLogger("seam.api")
@@ -76,6 +77,7 @@ class ApiHandler(tornado.web.RequestHandler):
         self.written = None
         self.chunks, self.size, self.too_large, self.refusal = [], 0, False, None
         self.operation_id = operation_id_from(self.request.headers.get("X-Operation-ID"))
+        current_operation.set(self.operation_id)  # this request's task only: its log lines carry the id
         self.set_header("X-Operation-ID", self.operation_id)
         if self.request.method == "OPTIONS":
             self.services.cors.preflight(self)

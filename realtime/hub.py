@@ -90,6 +90,7 @@ class RealtimeHub:
         self.handshake_seconds = HANDSHAKE_SECONDS
         self.handshakes = {}  # Engine.IO sid -> TimerHandle, until its Socket.IO connect is accepted
         self.closed = False
+        self.observe_broadcast = None  # metrics: called with each data:changed fan-out's duration in seconds
         self.sio.on("connect", self.on_connect)
         self.sio.on("disconnect", self.on_disconnect)
         self.sio.eio.on("connect", self.on_engineio_connect)  # these three in place of socketio's own
@@ -319,7 +320,10 @@ class RealtimeHub:
             roles = sorted(set(readers) | set(change.effects.refreshRoles))
             rooms = [f"role:{role}" for role in roles] + [f"user:{user}" for user in change.effects.subjects]
         if rooms:
+            started = time.perf_counter()
             await self._emit("data:changed", change_view(change, with_audit=False), to=rooms)
+            if self.observe_broadcast is not None:
+                self.observe_broadcast(time.perf_counter() - started)
 
     async def session_changed(self, user_ids):
         """Push fresh {user, permissions, sidebarItems} to each user's tabs; their role room follows."""

@@ -10,6 +10,7 @@ import contextlib
 import logging
 import os
 import sqlite3
+import time
 import unicodedata
 
 import aiosqlite
@@ -118,6 +119,7 @@ class Database(Queries):
         self.writer = None
         self.reader = None
         self.write_lock = asyncio.Lock()
+        self.observe_commit = None  # metrics: called with each COMMIT's duration in seconds
 
     async def open(self):
         create_private(self.path)
@@ -160,7 +162,10 @@ class Database(Queries):
                 try:
                     yield tx
                     await tx.before_commit()
+                    started = time.perf_counter()
                     await self.writer.execute("COMMIT")
+                    if self.observe_commit is not None:
+                        self.observe_commit(time.perf_counter() - started)
                 except BaseException:
                     await rollback(self.writer)
                     raise

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """`make binary`: dist/seam runs alone from an empty directory, with a minimal environment, like `python seam.py`."""
 
+import json
 import re
 import shutil
 import sqlite3
@@ -80,7 +81,9 @@ async def test_binary_first_start_alone(binary, tmp_path, processes):
 async def test_binary_config_file_subcommands_and_restart(binary, tmp_path, processes):
     home = install(binary, tmp_path / "srv")
     port = free_port()
-    (home / "seam.conf").write_text(f'port = {port}\nbcrypt_rounds = 4\ndb_path = "{home / "seam.db"}"\n')
+    (home / "seam.conf").write_text(
+        f'port = {port}\nbcrypt_rounds = 4\ndb_path = "{home / "seam.db"}"\nmetrics = True\nlog_format = "json"\n'
+    )
     env = minimal_env(SEAM_ADMIN_PASSWORD=ADMIN_PASSWORD, SEAM_ADMIN_EMAIL=ADMIN_EMAIL)
 
     assert "/api/v1/users" in run(["./seam", "routes"], home, env)
@@ -91,6 +94,10 @@ async def test_binary_config_file_subcommands_and_restart(binary, tmp_path, proc
     assert "first start" not in server.output()
     token = await Api(base_url).login("ops@seam.test", ADMIN_PASSWORD)
     assert token
+    # prometheus_client frozen in: the process collector reads /proc, the request counter saw the login.
+    scraped = await Api(base_url).fetch("GET", "/metrics", prefix="")
+    assert scraped.status == 200 and "process_resident_memory_bytes " in scraped.text
+    assert 'seam_http_requests_total{method="POST",route="/api/v1/auth/login",status="200"} 1.0' in scraped.text
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -99,3 +106,5 @@ async def test_binary_config_file_subcommands_and_restart(binary, tmp_path, proc
         emails = {row[0] for row in copy.execute("SELECT email FROM users")}
     assert emails == {ADMIN_EMAIL, "ops@seam.test"}
     assert server.stop() == 0, server.output()
+    lines = [json.loads(line) for line in server.output().splitlines()]  # log_format = "json": every line
+    assert (lines[-1]["logger"], lines[-1]["message"]) == ("seam", "stopped")

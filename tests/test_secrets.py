@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: MIT
 """Secrets at rest and in logs (SPEC §10): private database files, and no secret in a debug log."""
 
+import json
 import re
 import sqlite3
 import stat
 import subprocess
 import sys
+import urllib.request
 from contextlib import closing
 
 import pytest
@@ -16,6 +18,7 @@ from tests.support.processes import run_seam
 
 pytestmark = pytest.mark.timeout(90)
 CHANGED = "changed-pass-2"
+METRICS_TOKEN = "metrics-token-0123456789abcdefghijklmnop"
 
 
 def with_umask(umask, *args):
@@ -54,11 +57,25 @@ def jwt_signatures(*tokens):
     return [part for token in tokens for part in (token, token.rsplit(".", 1)[1])]
 
 
-def test_debug_log_holds_no_secret(processes, tmp_path):
-    """log_level=debug through login, a reset (API and CLI) and a password change: the server's log and the
-    CLI's stderr hold no JWT secret, hash, password or token. Regression: debug raised every library's
-    logger, and aiosqlite logged each statement with its parameters (a working admin token was forged)."""
-    seam = processes.seam(log_level="debug")
+def access_line_seen(log, log_format, method, route, status):
+    """Whether the log holds the access line of that request (the log is really there, at debug)."""
+    if log_format == "text":
+        return f"seam.access: {method} {route} {status}" in log
+    lines = [json.loads(line) for line in log.splitlines() if line.strip()]  # every line is one JSON object
+    return any(
+        (line["logger"], line.get("method"), line.get("route"), line.get("status"))
+        == ("seam.access", method, route, status)
+        for line in lines
+    )
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_debug_log_holds_no_secret(processes, tmp_path, log_format):
+    """log_level=debug through login, a reset (API and CLI), a password change and a scrape of /metrics with
+    its token, in either log format: the server's log and the CLI's stderr hold no JWT secret, hash, password
+    or token. Regression: debug raised every library's logger, and aiosqlite logged each statement with its
+    parameters (a working admin token was forged)."""
+    seam = processes.seam(log_level="debug", log_format=log_format, metrics="true", metrics_token=METRICS_TOKEN)
     admin = seam.login()
     status, created = seam.request(
         "POST", "/users", {"full_name": "Con Depuración", "email": "debug@seam.test", "password": PASSWORD,
@@ -74,7 +91,10 @@ def test_debug_log_holds_no_secret(processes, tmp_path):
         "PUT", "/auth/password", {"currentPassword": first_temporary, "newPassword": CHANGED}, reset_token
     )
     assert status == 200, changed
-    env = seam_env(db_path=seam.db_path, bcrypt_rounds=4, log_level="debug")
+    request = urllib.request.Request(seam.base_url + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    with urllib.request.urlopen(request, timeout=10) as scraped:
+        assert scraped.status == 200
+    env = seam_env(db_path=seam.db_path, bcrypt_rounds=4, log_level="debug", log_format=log_format)
     cli = run_seam("reset-password", "debug@seam.test", cwd=tmp_path, env=env)
     assert cli.returncode == 0, cli.stderr
     (second_temporary,) = re.findall(r"new temporary password for debug@seam\.test: (\S+) ", cli.stdout)
@@ -84,10 +104,11 @@ def test_debug_log_holds_no_secret(processes, tmp_path):
     with closing(sqlite3.connect(seam.db_path)) as db:
         (jwt_secret,) = db.execute("SELECT value FROM settings WHERE key = 'jwt_secret'").fetchone()
         hashes = [row[0] for row in db.execute("SELECT password FROM users")]
-    secrets = [jwt_secret, *hashes, ADMIN_PASSWORD, PASSWORD, first_temporary, CHANGED, second_temporary]
+    secrets = [jwt_secret, *hashes, ADMIN_PASSWORD, PASSWORD, first_temporary, CHANGED, second_temporary, METRICS_TOKEN]
     secrets += jwt_signatures(admin, reset_token, changed["data"]["token"], last_token)
     log = seam.output()
-    assert "seam.access: PUT /api/v1/auth/password 200" in log  # the log is there, at debug
+    assert access_line_seen(log, log_format, "PUT", "/api/v1/auth/password", 200)
+    assert access_line_seen(log, log_format, "GET", "/metrics", 200)
     for text, where in ((log, "server log"), (cli.stderr, "CLI stderr")):
         assert "$2b$" not in text, where
         leaked = [secret for secret in secrets if secret in text]

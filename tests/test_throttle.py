@@ -22,33 +22,12 @@ from bench.seam_process import seam_env
 from handlers import permission_catalog
 from security.throttle import SLOW_DOWN_MAX_SECONDS, address_key, slow_down
 from store.errors import TooManyRequests
-from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD
+from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, call_from, login_from
 from tests.support.processes import run_seam_async
+from web import logs
 
 USER_ROLE = 2
 FILTER = pathlib.Path(__file__).resolve().parent.parent / "deploy" / "fail2ban" / "filter.conf"
-
-
-async def call_from(base_url, source_ip, method, path, body, token=None, client=None):
-    """(status, parsed body) of a request whose TCP connection comes from another loopback address."""
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    response = await (client or tornado.httpclient.AsyncHTTPClient()).fetch(
-        base_url + "/api/v1" + path,
-        method=method,
-        body=json.dumps(body),
-        headers=headers,
-        network_interface=source_ip,
-        raise_error=False,
-        request_timeout=120,
-    )
-    return response.code, json.loads(response.body) if response.body else None
-
-
-async def login_from(base_url, source_ip, email, password, client=None):
-    body = {"email": email, "password": password}
-    return (await call_from(base_url, source_ip, "POST", "/auth/login", body, client=client))[0]
 
 
 def throttle_rows(config):
@@ -214,29 +193,42 @@ async def test_counts_survive_a_restart(api, base_url, config, overrides):
         await restarted.stop()
 
 
-def fail2ban_regex():
-    """The filter's failregex with fail2ban's <HOST> as a named group."""
+def fail2ban_regexes():
+    """The filter's failregex lines (text and JSON log lines) with fail2ban's <HOST> as a named group."""
     parser = configparser.ConfigParser(interpolation=None)
     parser.read(FILTER)
-    return re.compile(parser["Definition"]["failregex"].replace("<HOST>", r"(?P<host>\S+)"))
+    lines = parser["Definition"]["failregex"].splitlines()
+    return [re.compile(line.strip().replace("<HOST>", r"(?P<host>\S+)")) for line in lines if line.strip()]
 
 
-async def test_failed_logins_are_logged_for_fail2ban_without_the_password(api, base_url, caplog):
+def fail2ban_host(line):
+    """The address fail2ban would ban for this log line (the first failregex that matches, as fail2ban does)."""
+    return next(match.group("host") for regex in fail2ban_regexes() if (match := regex.search(line)))
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+async def test_failed_logins_are_logged_for_fail2ban_without_the_password(api, base_url, caplog, log_format):
     admin = await api.login()
     await api.create_user(admin, "tried@seam.test", USER_ROLE)
     token = await api.login("tried@seam.test", PASSWORD)
     caplog.set_level(logging.INFO)
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")  # seam.setup_logging's
+    formatter = logs.formatter(log_format)  # as seam.setup_logging sets it
     assert await login_from(base_url, "127.0.0.7", "tried@seam.test", "secret-guess-1") == 401
     assert await login_from(base_url, "127.0.0.8", "nobody@seam.test", "secret-guess-2") == 401
     wrong = {"currentPassword": "secret-guess-3", "newPassword": "brand-new-pass"}
     assert (await call_from(base_url, "127.0.0.9", "PUT", "/auth/password", wrong, token))[0] == 400
     lines = [formatter.format(r) for r in caplog.records if r.name == "seam.auth"]
-    assert [line.split(" ", 2)[2] for line in lines] == [
-        "WARNING seam.auth: failed login from 127.0.0.7 for 'tried@seam.test'",
-        "WARNING seam.auth: failed login from 127.0.0.8 for 'nobody@seam.test'",
-        "WARNING seam.auth: failed password change from 127.0.0.9 for 'tried@seam.test'",
+    expected = [
+        ("WARNING", "failed login from 127.0.0.7 for 'tried@seam.test'"),
+        ("WARNING", "failed login from 127.0.0.8 for 'nobody@seam.test'"),
+        ("WARNING", "failed password change from 127.0.0.9 for 'tried@seam.test'"),
     ]
-    assert [fail2ban_regex().search(line).group("host") for line in lines] == ["127.0.0.7", "127.0.0.8", "127.0.0.9"]
+    if log_format == "text":
+        assert [line.split(" ", 2)[2] for line in lines] == [f"{level} seam.auth: {text}" for level, text in expected]
+    else:
+        assert [(json.loads(line)["level"], json.loads(line)["message"]) for line in lines] == [
+            (level.lower(), text) for level, text in expected
+        ]
+    assert [fail2ban_host(line) for line in lines] == ["127.0.0.7", "127.0.0.8", "127.0.0.9"]
     logged = "\n".join(formatter.format(r) for r in caplog.records)
     assert "secret-guess" not in logged and "brand-new-pass" not in logged

@@ -93,6 +93,28 @@ class Api:
 _json = json
 
 
+async def call_from(base_url, source_ip, method, path, body, token=None, client=None):
+    """(status, parsed body) of a request whose TCP connection comes from another loopback address."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    response = await (client or tornado.httpclient.AsyncHTTPClient()).fetch(
+        base_url + "/api/v1" + path,
+        method=method,
+        body=json.dumps(body),
+        headers=headers,
+        network_interface=source_ip,
+        raise_error=False,
+        request_timeout=120,
+    )
+    return response.code, json.loads(response.body) if response.body else None
+
+
+async def login_from(base_url, source_ip, email, password, client=None):
+    body = {"email": email, "password": password}
+    return (await call_from(base_url, source_ip, "POST", "/auth/login", body, client=client))[0]
+
+
 # Fields whose name mentions a password but carry no secret of the account (SPEC §5).
 PASSWORD_FIELDS_ALLOWED = {"temporaryPassword", "mustChangePassword"}
 
