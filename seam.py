@@ -177,18 +177,25 @@ async def check_default_role(services):
 
 
 def announce_first_start(services):
-    """Whichever command created the database names the admin account it made, and its password if generated."""
+    """Whichever command created the database names the admin account it made, and its password if generated.
+
+    Printed, not logged: no log_level may hide the only copy of a generated password. With log_format=json it is
+    still one JSON object, so the output stays parseable line by line.
+    """
     if not services.first_start:
         return
     email = services.config["admin_email"]
     if services.admin_password:
-        print(
+        message = (
             f"SEAM first start: admin account {email} with password {services.admin_password}"
-            " (shown once; change it at first login)",
-            flush=True,
+            " (shown once; change it at first login)"
         )
     else:
-        print(f"SEAM first start: admin account {email} with the password in SEAM_ADMIN_PASSWORD", flush=True)
+        message = f"SEAM first start: admin account {email} with the password in SEAM_ADMIN_PASSWORD"
+    if services.config["log_format"] == "json":
+        record = logging.makeLogRecord({"name": "seam.firststart", "levelname": "INFO", "msg": message})
+        message = logs.JsonFormatter().format(record)
+    print(message, flush=True)
 
 
 # Why a bind fails, and which setting fixes it.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Prometheus metrics of one SEAM process (issue 15), with the official prometheus_client.
 
 Each instance has its own registry: every SEAM process serves its own figures at /metrics (the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """GET /metrics (issue 15): Prometheus text format, never public by accident.
 
 Served only when `metrics` is on (otherwise the route does not exist), and then only to a client

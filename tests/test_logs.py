@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """log_format=json (issue 15): one JSON object per line, and every line a request logs carries its operationId."""
 
 import asyncio

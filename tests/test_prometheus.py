@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """deploy/prometheus/ (issue 15): promtool accepts the scrape config and the alert rules, the rules fire when they
 should (promtool's unit tests), /metrics passes promtool's lint, and a real Prometheus with the example config
 scrapes two SEAM processes with the bearer token and evaluates every rule."""

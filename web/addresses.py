@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Whether an address is this machine's loopback: only a local process (or the local proxy) can use one."""
 
 import ipaddress

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Log lines for people (text) or for journald/Loki/ELK (`log_format=json`: one JSON object per line).
 
 A line logged while a request is served carries that request's operationId (the id its client sees in
