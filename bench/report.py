@@ -107,11 +107,15 @@ def scale(sc):
     out("### Single process, no Redis: HEAD against the commit before scale-out\n")
     out(
         f"SEAM at HEAD (`{base['head'][:7]}`) and at `{base['commit'][:7]}` ({base['subject']}), the last commit "
-        "of main before the scale-out commits, each from its own tree and on its own database, started one after "
-        "the other in every run (order flipped each run), on core 0, with the reads and fan-out N=1000 of the "
-        "tables above. HEAD also carries everything else merged since (metrics off by default, issue 18's "
-        "console half). *Within noise or better*: HEAD is better than base in at least one run, or the median of "
-        "the runs' HEAD ÷ base ratios is less than 5 % worse.\n"
+        "of main before the scale-out commits, each from its own tree and on its own database, both up at once "
+        "on core 0: the reads of the tables above in 2 s wrk bursts alternating between them (as for the metrics "
+        f"cost), then fan-out N=1000 in {runs[0]['same']['head']['fanout']['blocks']} blocks of "
+        f"{runs[0]['same']['head']['fanout']['broadcasts'] // runs[0]['same']['head']['fanout']['blocks']} "
+        "mutations alternating between them (order flipped each block and each run; percentiles over all the "
+        "run's broadcasts), so the other agent's load falls on both alike. HEAD also carries everything else "
+        "merged since (metrics, off by default; issue 18's console half). *Within noise or better*: the median "
+        "of the runs' HEAD ÷ base ratios is better or less than 5 % worse, or the runs disagree on which is "
+        "faster (HEAD better in at least one).\n"
     )
     out("| figure | HEAD | base | HEAD ÷ base | within noise or better |")
     out("|---|---|---|---|---|")
@@ -183,14 +187,15 @@ def scale(sc):
         f"{sum(faults(x['floor']) for x in many)} |"
     )
     at_floor = median([x["seam"]["p50"] / x["floor"]["p50"] for x in many])
+    kib = 1024 * median([(x["seam"]["rss_mib_by_pid"][0] - x["seam"]["idle_mib"]) / x["seam"]["n"] for x in many])
     out(
-        f"\nSEAM's last-socket p50 is {at_floor:.2f}× the floor's in the same run"
-        + (
-            ": at this size the load client itself (one process parsing every socket's frame on one core) sets "
-            "the last-socket latency, and SEAM's own cost shows in its CPU per broadcast."
-            if at_floor < 1.2
-            else "."
-        )
+        f"\nThe floor, a server doing nothing but one `send()` per socket, reads "
+        f"{median([x['floor']['p50'] for x in many]):.0f} ms at the last socket: at this size most of the last-socket "
+        "time is the load client's own (one process parsing 10,000 frames per broadcast, on a core shared with "
+        f"the other agent's jobs); SEAM's p50 is {at_floor:.2f}× the floor's in the same run. SEAM's own cost is "
+        f"its CPU per broadcast ({median([x['seam']['cpu_ms_per_broadcast'] for x in many]):.0f} ms, "
+        f"{1000 * median([x['seam']['cpu_ms_per_broadcast'] / x['seam']['n'] for x in many]):.1f} µs a socket) "
+        f"and its memory (about {kib:.0f} KiB a connected socket). A p99 over 30 broadcasts is the slowest of them."
     )
 
     fans = [r["spread"]["fanout"] for r in runs]
@@ -243,13 +248,14 @@ def scale(sc):
         def rd(name, key, rows=reads, conns=conns):
             return [x[name][conns][key] for x in rows]
 
-        split = [x["two"][conns]["cpu_us_by_process"] for x in reads]
+        split = [x["two"][conns]["cpu_us_by_pid"][:2] for x in reads]
         out(
             f"| {conns} | {spread(rd('one', 'rps'), 0)} | {spread(rd('two', 'rps'), 0)} | "
             f"{spread(ratio(rd('two', 'rps'), rd('one', 'rps')), 2)} | {spread(rd('one', 'p99'))} | "
-            f"{spread(rd('two', 'p99'))} | {spread([x[0] for x in rd('one', 'cpu_us_by_process')], 0)} | "
+            f"{spread(rd('two', 'p99'))} | {spread([x[0] for x in rd('one', 'cpu_us_by_pid')], 0)} | "
             f"{spread([a for a, _ in split], 0)} + {spread([b for _, b in split], 0)} | "
-            f"{spread(rd('one', 'nginx_cpu_us'), 0)} / {spread(rd('two', 'nginx_cpu_us'), 0)} |"
+            f"{spread([x[-1] for x in rd('one', 'cpu_us_by_pid')], 0)} / "
+            f"{spread([x[-1] for x in rd('two', 'cpu_us_by_pid')], 0)} |"
         )
     lines.extend(projection(runs))
     return lines
@@ -261,23 +267,22 @@ def projection(runs):
     big = runs[0]["many"]["seam"]["n"]
     one = median([r["spread"]["fanout"]["one"]["cpu_ms_per_broadcast"] for r in runs])
     n = runs[0]["spread"]["fanout"]["one"]["n"]
-    per_socket = (many - one) / (big - n)  # ms per socket per broadcast, from 2,000 and 10,000 on one process
-    fixed_one = one - n * per_socket
+    per_socket = max(many / big, one / n)  # ms per socket per broadcast, all included: the dearer measured
     by_process = [median([r["spread"]["fanout"]["two"]["cpu_ms_by_pid"][i] for r in runs]) for i in (0, 1)]
-    fixed_two = median([cpu - n / 2 * per_socket for cpu in by_process])
+    extra = (sum(by_process) - one) / 2  # what shared mode adds per process, at the same sockets in all
     redis = median([r["spread"]["fanout"]["two"]["cpu_ms_by_pid"][2] for r in runs])
-    cpu_req_two = median([sum(r["spread"]["reads"]["two"]["64"]["cpu_us_by_process"]) / 2 for r in runs])
-    cpu_req_one = median([r["spread"]["reads"]["one"]["64"]["cpu_us_by_process"][0] for r in runs])
+    cpu_req_two = median([sum(r["spread"]["reads"]["two"]["64"]["cpu_us_by_pid"][:2]) / 2 for r in runs])
+    cpu_req_one = median([r["spread"]["reads"]["one"]["64"]["cpu_us_by_pid"][0] for r in runs])
     cpu_req = max(cpu_req_one, cpu_req_two)  # the dearer of the two, for every N: a projection should not flatter
-    nginx = median([r["spread"]["reads"]["two"]["64"]["nginx_cpu_us"] for r in runs])
+    nginx = median([r["spread"]["reads"]["two"]["64"]["cpu_us_by_pid"][-1] for r in runs])
     lines = ["\n### What two cores can show, and N processes on paper\n"]
     out = lines.append
     out(
         "- **Cannot show:** a latency or throughput *gain*. With k SEAM processes the gain needs k free cores "
         "plus one for the load client (and nginx); here two servers, the load client, nginx and Redis share two "
-        "cores (plus the other agent's test runs), so process 2 and the client slow each other down, and the "
-        "two-process rows above read no faster (often slower) than one process. The req/s through nginx are "
-        "capped by the one core that wrk, nginx and process 2 share."
+        "cores (plus the other agent's test runs), so process 2 and the load client slow each other down and "
+        "the wall-clock rows above (last socket, req/s) say little about speed either way. The req/s through "
+        "nginx are capped by the one core that wrk, nginx and process 2 share."
     )
     out(
         "- **Can show:** that nothing is lost, duplicated or reordered across processes; what shared mode costs "
@@ -286,23 +291,24 @@ def projection(runs):
         "itself spent, and is disturbed far less by the neighbours than wall-clock figures."
     )
     out(
-        f"- **Measured split (medians):** one process, {n:,} sockets: {one:.1f} ms per broadcast; {big:,} "
-        f"sockets: {many:.1f} ms, so ≈ {1000 * per_socket:.1f} µs per socket and ≈ {fixed_one:.1f} ms per "
-        f"broadcast besides (the PUT, the SQLite commit, building the frame). Two processes, {n // 2:,} sockets "
-        f"each: {by_process[0]:.1f} + {by_process[1]:.1f} ms, i.e. ≈ {fixed_two:.1f} ms per process besides its "
-        f"sockets (each took half the PUTs and read the others' changes from the table), and {redis:.2f} ms "
-        "of redis-server."
+        f"- **Measured split (medians):** one process, {n:,} sockets: {one:.1f} ms of CPU per broadcast; "
+        f"{big:,} sockets: {many:.1f} ms: {1000 * many / big:.1f} µs a socket at {big:,} and {1000 * one / n:.1f} "
+        f"at {n:,}, everything included. Two processes in shared mode, "
+        f"{n // 2:,} sockets each: {by_process[0]:.1f} + {by_process[1]:.1f} ms, i.e. {extra:+.1f} ms per process "
+        "beside one process with the same sockets (the Redis nudge, each process reading every change from the "
+        f"table, its own frame), and {redis:.2f} ms of redis-server."
     )
     out(
         f"- **Projection**, {big:,} sockets spread evenly over N processes on N free cores, per broadcast: each "
-        f"process ≈ {fixed_two:.1f} + {big:,}/N × {1000 * per_socket:.1f} µs of CPU, and on SEAM's direct write "
-        "path the last socket of a process is reached about when that CPU is spent (PERF-NOTES), so it bounds "
-        "the last-socket latency from below (plus the load client's floor, the commit and the Redis nudge):\n"
+        f"process ≈ {extra:.1f} + {big:,}/N × {1000 * per_socket:.1f} µs of CPU (the dearer of the two costs per "
+        "socket). On SEAM's direct write path the last socket of a process is reached about when "
+        "that CPU is spent (PERF-NOTES), so it bounds the last-socket latency from below, to which the load "
+        "client's floor, the commit and the Redis nudge add:\n"
     )
     out("| N processes | CPU per process per broadcast (ms) | all processes (ms) | reads req/s, N cores (paper) |")
     out("|---|---|---|---|")
     for count in (1, 2, 4, 8):
-        each = (fixed_one if count == 1 else fixed_two) + big / count * per_socket
+        each = (0 if count == 1 else extra) + big / count * per_socket
         rps = 1e6 / cpu_req * count
         capped = min(rps, 1e6 / nginx)
         note = f"{capped:,.0f}" + (" (nginx's core is the limit)" if capped < rps else "")
@@ -313,8 +319,8 @@ def projection(runs):
         f"cores serve ≈ N × 10⁶ / {cpu_req:.0f} (the dearer one) per second, until one nginx worker "
         f"(≈ {nginx:.0f} µs per request) is "
         "saturated; nginx's `worker_processes auto` then spreads it over more cores. Writes do not scale this "
-        "way: SQLite commits one at a time for every process (SCALE-NOTES), and each change is read by every "
-        "process, so the fixed part per process above stays as N grows."
+        "way: SQLite commits one at a time for every process (SCALE-NOTES), and every process reads every "
+        "change, so the shared-mode part per process above does not shrink as N grows."
     )
     return lines
 
@@ -479,7 +485,7 @@ def render(raw):
     )
     out(".venv/bin/python bench/run.py --runs 1 --seconds 5 --broadcasts 30   # a quick look")
     out(".venv/bin/python bench/run.py --only metrics-cost   # only the metrics on/off comparison (~5 min)")
-    out(".venv/bin/python bench/run.py --only scale   # only the scale-out rows (issue 13, ~25 min)")
+    out(".venv/bin/python bench/run.py --only scale   # only the scale-out rows (issue 13, ~15-20 min)")
     out(".venv/bin/python bench/report.py            # re-render this file from bench/results.json")
     out("```")
     return "\n".join(lines) + "\n"

@@ -198,38 +198,48 @@ def counted_reads(url):
     return float(found.group(1)) if found else 0.0
 
 
+def alternating_reads(targets, rounds):
+    """wrk on GET /api/v1/users against several servers that are up at once, in 2 s bursts alternating between
+    them, the order reversed each round, so the load other jobs put on a shared machine falls on all alike.
+    `targets`: side -> (url, token, pids whose CPU counts). Per side and connection count: mean req/s and median
+    p99 of the bursts, and on-CPU µs per request answered, of all the pids (`cpu_us`) and of each one."""
+    sides = list(targets)
+    for url, token, _ in targets.values():
+        wrk(url + "/api/v1/users", 16, 2, token)  # warm-up: the page cache of every process behind it
+    result = {}
+    for connections in (16, 64):
+        bursts = {side: [] for side in sides}
+        for round_ in range(rounds):
+            for side in sides if round_ % 2 == 0 else sides[::-1]:
+                url, token, pids = targets[side]
+                before = [server_cpu_seconds(pid) for pid in pids]
+                burst = wrk(url + "/api/v1/users", connections, BURST_SECONDS, token)
+                spent = [server_cpu_seconds(pid) - b for pid, b in zip(pids, before, strict=True)]
+                bursts[side].append({**burst, "cpu": spent})
+        for side, measured in bursts.items():
+            requests = sum(b["requests"] for b in measured)
+            by_pid = [1e6 * sum(b["cpu"][i] for b in measured) / requests for i in range(len(targets[side][2]))]
+            result.setdefault(side, {})[connections] = {
+                "rps": statistics.mean(b["rps"] for b in measured),
+                "p99": statistics.median(b["p99"] for b in measured),
+                "requests": requests,
+                "cpu_us": sum(by_pid),
+                "cpu_us_by_pid": by_pid,
+            }
+    return result
+
+
 def metrics_cost(workdir, args):
-    """Reads with metrics off and on (issue 15): both servers up at once (each on a copy of the database), wrk
-    in 2 s bursts alternating between them, the order flipped each round, so the load other jobs put on a
-    shared machine falls on both alike. Per side and connection count: mean req/s and median p99 of the
-    bursts, and the server's on-CPU time per request over all of them."""
+    """Reads with metrics off and on (issue 15): both servers up at once (each on a copy of the database), in
+    alternating wrk bursts (`alternating_reads`), `--seconds` rounds per connection count."""
     on_dir = os.path.join(workdir, "metrics-on")
     os.makedirs(on_dir, exist_ok=True)
     shutil.copy(os.path.join(workdir, "seam.db"), on_dir)
     servers = {}
     try:
         servers = {"off": Server("seam", workdir), "on": Server("seam-metrics", on_dir)}
-        urls = {side: server.url + "/api/v1/users" for side, server in servers.items()}
-        keys = {side: tokens(server.url)[0] for side, server in servers.items()}
-        for side in servers:
-            wrk(urls[side], 16, 2, keys[side])  # warm-up
-        result = {}
-        for connections in (16, 64):
-            bursts = {side: [] for side in servers}
-            for round_ in range(args.seconds):
-                for side in ("off", "on") if round_ % 2 == 0 else ("on", "off"):
-                    pid = servers[side].proc.pid
-                    before = server_cpu_seconds(pid)
-                    burst = wrk(urls[side], connections, BURST_SECONDS, keys[side])
-                    bursts[side].append({**burst, "cpu": server_cpu_seconds(pid) - before})
-            for side, measured in bursts.items():
-                requests = sum(b["requests"] for b in measured)
-                result.setdefault(side, {})[connections] = {
-                    "rps": statistics.mean(b["rps"] for b in measured),
-                    "p99": statistics.median(b["p99"] for b in measured),
-                    "requests": requests,
-                    "cpu_us": 1e6 * sum(b["cpu"] for b in measured) / requests,
-                }
+        targets = {side: (s.url, tokens(s.url)[0], [s.proc.pid]) for side, s in servers.items()}
+        result = alternating_reads(targets, args.seconds)
         result["counted"] = counted_reads(servers["on"].url)
         return result
     finally:

@@ -8,7 +8,6 @@ servers and the load generator share the two cores (bench/README.md, "Scale-out"
 
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -16,12 +15,14 @@ import time
 import urllib.request
 
 import run
-from loadgen import rss_mib, server_cpu_seconds
+from loadgen import percentile, rss_mib
+from seam_process import redis_answers, redis_argv
 
 # main just before the scale-out commits (106a9d1..2bdc2d0, which landed on main without a merge of their own).
 BASE = "adbb8d2"
 MANY = 10_000  # sockets on one process
 MANY_BROADCASTS = 30
+BLOCKS = 4  # HEAD against base: fan-out in this many alternating blocks per run
 SPREAD = 2_000  # sockets over 1 and over 2 processes
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -36,18 +37,9 @@ class Redis:
     def __init__(self, workdir):
         self.port = run.free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
-        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        self.proc = subprocess.Popen([*argv, "--dir", workdir], stdout=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                time.sleep(0.05)
-        raise SystemExit("redis-server did not answer")
+        self.proc = subprocess.Popen(redis_argv(self.port, workdir), stdout=subprocess.DEVNULL)
+        if not redis_answers(self.port, 30):
+            raise SystemExit("redis-server did not answer")
 
     def stop(self):
         self.proc.terminate()
@@ -123,7 +115,11 @@ class Setup:
         git("worktree", "add", "--detach", self.tree, sha)
         self.base_dir = os.path.join(self.workdir, "base")
         os.makedirs(self.base_dir)
-        self.base_ids = run.prepare(self.base_dir, root=self.tree)  # an older SEAM refuses a newer database
+        try:
+            self.base_ids = run.prepare(self.base_dir, root=self.tree)  # an older SEAM refuses a newer database
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc):
@@ -139,21 +135,47 @@ class Setup:
         }
 
     def same_process(self, index, ids):
-        """Reads and fan-out N=1000, SEAM at HEAD and at the base commit, one after the other (order flipped
-        each run), each on its own database prepared by its own code."""
+        """SEAM at HEAD and at the base commit, each from its own tree on its own database, both up at once on the
+        server core: reads in alternating wrk bursts, then fan-out N=1000 in BLOCKS alternating blocks of
+        mutations (order flipped each block and each run), so the machine's other load falls on both alike."""
         sides = {"head": (run.ROOT, self.workdir, ids), "base": (self.tree, self.base_dir, self.base_ids)}
-        result = {}
-        for side in ("head", "base") if index % 2 == 0 else ("base", "head"):
-            root, workdir, side_ids = sides[side]
-            server = run.Server("seam", workdir, root=root)
-            try:
-                admin, writer = run.tokens(server.url)
-                reads = run.reads(server, admin, self.args.seconds)
-                sockets = fanout(server.url, [server], admin, writer, side_ids, 1000, self.args.broadcasts)
-                result[side] = {"reads": reads, "fanout": sockets}
-            finally:
+        servers = {}
+        try:
+            for side, (root, workdir, _) in sides.items():
+                servers[side] = run.Server("seam", workdir, root=root)
+            keys = {side: run.tokens(server.url) for side, server in servers.items()}
+            targets = {side: (s.url, keys[side][0], [s.proc.pid]) for side, s in servers.items()}
+            reads = run.alternating_reads(targets, self.args.seconds)
+            blocks = {side: [] for side in sides}
+            order = ["head", "base"] if index % 2 == 0 else ["base", "head"]
+            for block in range(BLOCKS):
+                for side in order if block % 2 == 0 else order[::-1]:
+                    server, (admin, writer) = servers[side], keys[side]
+                    count = self.args.broadcasts // BLOCKS
+                    blocks[side].append(fanout(server.url, [server], admin, writer, sides[side][2], 1000, count))
+            return {side: {"reads": reads[side], "fanout": merge(blocks[side])} for side in sides}
+        finally:
+            for server in servers.values():
                 server.stop()
-        return result
+
+
+def merge(blocks):
+    """Fan-out blocks of one server as one: percentiles over every broadcast, CPU and faults summed."""
+    last = [x for b in blocks for x in b["raw_ms"]["last"]]
+    count = sum(b["broadcasts"] for b in blocks)
+    return {
+        "n": blocks[0]["n"],
+        "broadcasts": count,
+        "blocks": len(blocks),
+        "completed": sum(b["completed"] for b in blocks),
+        "p50": statistics.median(last),
+        "p95": percentile(last, 95),
+        "p99": percentile(last, 99),
+        "http_p50": statistics.median([x for b in blocks for x in b["raw_ms"]["http"]]),
+        "cpu_ms_per_broadcast": sum(b["cpu_ms_per_broadcast"] * b["broadcasts"] for b in blocks) / count,
+        **{key: sum(b[key] for b in blocks) for key in ("lost", "duplicated", "out_of_order")},
+        "raw_ms": {key: [x for b in blocks for x in b["raw_ms"][key]] for key in ("last", "first", "http")},
+    }
 
 
 def fanout(url, servers, admin, writer, ids, n, count, extra_pids=()):
@@ -207,7 +229,10 @@ def spread(workdir, ids, index, args):
             result["fanout"][name] = fanout(servers[0].url, servers, admin, writer, ids, SPREAD, args.broadcasts, extra)
         nginx = Nginx(workdir, single, pair)
         try:
-            result["reads"] = reads_via_nginx(nginx, {"one": [single], "two": pair}, args)
+            targets = {name: (nginx.urls[name], run.tokens(nginx.urls[name])[0]) for name in ("one", "two")}
+            pids = {"one": [single.proc.pid, nginx.proc.pid], "two": [*(s.proc.pid for s in pair), nginx.proc.pid]}
+            targets = {name: (*target, pids[name]) for name, target in targets.items()}
+            result["reads"] = run.alternating_reads(targets, max(3, args.seconds // 2))
         finally:
             nginx.stop()
         return result
@@ -215,34 +240,3 @@ def spread(workdir, ids, index, args):
         for server in started:
             server.stop()
         redis.stop()
-
-
-def reads_via_nginx(nginx, groups, args):
-    """wrk through nginx on GET /api/v1/users, 1 and 2 processes, 2 s bursts alternating (order flipped each
-    round); per side: mean req/s, median p99, and on-CPU µs per request of each SEAM process and of nginx."""
-    keys = {name: run.tokens(servers[0].url)[0] for name, servers in groups.items()}
-    urls = {name: nginx.urls[name] + "/api/v1/users" for name in groups}
-    for name in groups:
-        run.wrk(urls[name], 16, 2, keys[name])  # warm-up: every process's page cache
-    result = {}
-    rounds = max(3, args.seconds // 2)
-    for connections in (16, 64):
-        bursts = {name: [] for name in groups}
-        for round_ in range(rounds):
-            for name in ("one", "two") if round_ % 2 == 0 else ("two", "one"):
-                pids = [s.proc.pid for s in groups[name]] + [nginx.proc.pid]
-                before = [server_cpu_seconds(pid) for pid in pids]
-                burst = run.wrk(urls[name], connections, run.BURST_SECONDS, keys[name])
-                spent = [server_cpu_seconds(pid) - b for pid, b in zip(pids, before, strict=True)]
-                bursts[name].append({**burst, "cpu": spent})
-        for name, measured in bursts.items():
-            requests = sum(b["requests"] for b in measured)
-            cpu = [sum(b["cpu"][i] for b in measured) for i in range(len(measured[0]["cpu"]))]
-            result.setdefault(name, {})[connections] = {
-                "rps": statistics.mean(b["rps"] for b in measured),
-                "p99": statistics.median(b["p99"] for b in measured),
-                "requests": requests,
-                "cpu_us_by_process": [1e6 * c / requests for c in cpu[:-1]],
-                "nginx_cpu_us": 1e6 * cpu[-1] / requests,
-            }
-    return result
