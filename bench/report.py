@@ -99,8 +99,9 @@ def scale(sc):
     out(
         f"{len(runs)} runs on {m['date']}"
         f"{', only these rows were run: `bench/run.py --only scale`' if sc['args'].get('only') else ''}; "
-        f"servers from a venv with {m['servers_venv']}. **Another agent was running test suites on the same "
-        "2 vCPUs throughout**, so absolute figures carry its load; the same-run ratios and the CPU per broadcast "
+        f"servers from a venv with {m['servers_venv']}. **Another agent was running its test suites and other "
+        "jobs on the same 2 vCPUs throughout** (load average 2–5), so absolute figures carry its load; the "
+        "same-run ratios and the CPU per broadcast "
         "or per request (`/proc/<pid>/task/*/schedstat`) are the steadier figures.\n"
     )
 
