@@ -96,11 +96,12 @@ def scale(sc):
     def faults(result):
         return result["lost"] + result["duplicated"] + result["out_of_order"]
 
+    load = f" (load average {m['loadavg']:.1f} at the end)" if "loadavg" in m else ""
     out(
         f"{len(runs)} runs on {m['date']}"
         f"{', only these rows were run: `bench/run.py --only scale`' if sc['args'].get('only') else ''}; "
         f"servers from a venv with {m['servers_venv']}. **Another agent was running its test suites and other "
-        "jobs on the same 2 vCPUs throughout** (load average 2–5), so absolute figures carry its load; the "
+        f"jobs on the same 2 vCPUs throughout**{load}, so absolute figures carry its load; the "
         "same-run ratios and the CPU per broadcast "
         "or per request (`/proc/<pid>/task/*/schedstat`) are the steadier figures.\n"
     )

@@ -301,6 +301,7 @@ def machine():
         "packages": {p: metadata.version(p) for p in ("tornado", "python-socketio", "python-engineio", "aiohttp")},
         "wrk": wrk_version.split(" [")[0],
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "loadavg": os.getloadavg()[0],  # the machine is shared: how busy it was as the run ended
     }
 
 
