@@ -74,6 +74,26 @@ def http_json(method, url, body=None, token=None, timeout=10):
         return error.code, json.loads(error.read() or b"null")
 
 
+def redis_argv(port, directory):
+    """Debian's redis-server on this loopback port, no persistence, its files in `directory`."""
+    return ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--dir", str(directory)]  # fmt: skip
+
+
+def redis_answers(port, seconds=START_SECONDS):
+    """True once the redis-server on this loopback port answers PING; False if it has not within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
 class Process:
     """A started server: output in a file, SIGTERM to stop, its whole session killed if it hangs."""
 
