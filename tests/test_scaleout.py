@@ -267,6 +267,7 @@ class Follower:
         self.recorder = office(cluster, address, reconnection=True)
         self.api = Api(cluster.base_url, ca_certs=str(cluster.cert))
         self.token, self.applied, self.connects, self.buffer, self.catching_up = token, [start], 0, [], False
+        self.refusals = []  # (status, body) of replays refused before one was answered
         self.recorder.client.on("connect", self.on_connect)
         self.recorder.client.on("data:changed", self.on_change)
 
@@ -275,14 +276,24 @@ class Follower:
         if self.connects > 1:  # a reconnect: replay what was missed, then what arrived live meanwhile
             self.catching_up = True
             try:
-                page = await self.api.fetch("GET", f"/changes?since={self.applied[-1]}&limit=500", token=self.token)
-                for change in page.data:
-                    self.apply(change)
+                await self.replay()
             finally:
                 self.catching_up = False
                 buffered, self.buffer = self.buffer, []
                 for change in buffered:
                     self.apply(change)
+
+    async def replay(self):
+        """The changes after the last one applied. As the console does, a replay refused for a passing reason
+        (the process it reached was killed: nginx's 502, or a 429 from nginx's per-address rate) is asked again."""
+        for _ in range(100):
+            page = await self.api.fetch("GET", f"/changes?since={self.applied[-1]}&limit=500", token=self.token)
+            if page.status == 200:
+                for change in page.data:
+                    self.apply(change)
+                return
+            self.refusals.append((page.status, page.body))
+            await asyncio.sleep(0.1)
 
     async def on_change(self, change):
         """A change that does not follow the last one waits for the catch-up: python-socketio runs each message's
@@ -336,6 +347,8 @@ async def test_a_killed_process_loses_nothing_acknowledged_and_its_clients_conve
             await asyncio.sleep(0.1)
         assert follower.applied == expected
     assert any(f.connects > 1 for f in followers)  # the killed process's clients came back through nginx
+    # The writers share the followers' address, so nginx's per-address API rate (deploy/nginx.conf) refuses some.
+    assert {status for f in followers for status, _ in f.refusals} <= {429, 502, 503}
     for follower in followers:
         await follower.recorder.close()
         await follower.recorder.client.eio.http.close()
