@@ -328,7 +328,9 @@ async def unlock(services, email):
 
 
 def backup(config, target):
-    """SQLite's online backup: a consistent copy even while the server writes."""
+    """SQLite's online backup: a consistent copy even while the server writes. PostgreSQL has its own tools."""
+    if config["database_url"]:
+        raise ConfigError("backup copies an SQLite database; this one is PostgreSQL (database_url): use pg_dump")
     if not os.path.exists(config["db_path"]):
         raise ConfigError(f"invalid setting 'db_path': {config['db_path']!r} does not exist")
     if os.path.exists(target) and os.path.samefile(target, config["db_path"]):
