@@ -24,7 +24,7 @@ from store.backends import database
 from store.cache import AuthCache
 from store.changes import ChangeRepository
 from store.db import fold
-from store.errors import ValidationError
+from store.errors import Unavailable, ValidationError
 from store.logins import LoginAudit
 from store.migrations import SchemaTooNew
 from store.permissions import PermissionRepository
@@ -155,7 +155,7 @@ class Services:
                 self.probe = self.db.probe()
                 self.data_version = await self.probe.version()
                 await self.hub.start()
-                self.watcher = tornado.ioloop.PeriodicCallback(self.freshen, SHARED_CHECK_MS)
+                self.watcher = tornado.ioloop.PeriodicCallback(self._freshen_unasked, SHARED_CHECK_MS)
             else:
                 self.watcher = tornado.ioloop.PeriodicCallback(self._check_external_changes, EXTERNAL_CHECK_MS)
             self.watcher.start()
@@ -228,6 +228,13 @@ class Services:
             self.cache.forget_all()
             self.publisher.catch_up()
             await self.throttle.load()
+
+    async def _freshen_unasked(self):
+        """The periodic check between requests: a database that cannot be reached is the next request's 503."""
+        try:
+            await self.freshen()
+        except Unavailable:
+            pass
 
     async def session_view(self, user_id):
         """{user, permissions, sidebarItems} as login, /auth/me and session:changed return them."""
