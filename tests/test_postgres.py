@@ -9,9 +9,13 @@ import pytest
 import tornado.httpclient
 
 import messages as msg
+from app.config import validate
+from app.services import Services
 from bench.seam_process import seam_env
+from handlers import permission_catalog
 from store.migrations import MIGRATIONS
 from store.pg_migrations import MIGRATIONS as PG_MIGRATIONS
+from store.unit import Origin
 from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, Api, EventRecorder
 from tests.support.cluster import Hosts
 from tests.support.postgres import PostgresServer
@@ -207,3 +211,40 @@ async def test_a_host_killed_mid_write_loses_nothing_acknowledged(processes, tmp
     # The write lock died with the killed host's connection: the survivor writes on.
     made = await apis[1].fetch("POST", "/roles", json={"roleName": "after"}, token=admin)
     assert made.status == 201
+
+
+async def test_migrate_to_copies_everything_with_the_feed_and_refuses_a_non_empty_target(
+    api, config, postgres_server, tmp_path, io_loop
+):
+    admin = await api.login()
+    role_id = await api.create_role(admin, "editors", ["GET /api/v1/users"])
+    user_id = await api.create_user(admin, "ana@seam.test", role_id)
+    await api.fetch("POST", "/auth/login", json={"email": "ana@seam.test", "password": "wrong-password"})
+    before = (await api.fetch("GET", "/changes?limit=500", token=admin)).data
+    url = postgres_server.database(migrated=False)
+    env = seam_env(db_path=config["db_path"])
+    copied = await asyncio.to_thread(run_seam, "migrate-to", url, cwd=tmp_path, env=env)
+    assert copied.returncode == 0, copied.stderr
+    assert copied.stdout.startswith(f"copied {config['db_path']} to {url}: roles 3, ") and "changes 3" in copied.stdout
+    assert copied.stdout.strip().endswith("; verified (row counts, every row)")
+
+    moved = Services(validate({**config, "database_url": url}), permission_catalog())
+    await moved.start()
+    try:
+        assert (await moved.users.by_email("ANA@seam.test")).idUser == user_id
+        assert await moved.changes.latest_seq() == before[-1]["seq"]
+        assert [r[0] for r in await moved.db.fetchall("SELECT outcome FROM logins ORDER BY id")] == [
+            "success",
+            "failure",
+        ]
+        async with moved.writes.unit(Origin("roles:create", "op-after-move")) as tx:
+            new_role = await moved.roles.create(tx, "after-move", None)
+            tx.record("made", new_role.public())
+        assert new_role.idRole == role_id + 1  # identity sequences moved past the copied ids
+        assert tx.change.seq == before[-1]["seq"] + 1  # the feed goes on from its last seq
+    finally:
+        await moved.stop()
+
+    again = await asyncio.to_thread(run_seam, "migrate-to", url, cwd=tmp_path, env=env)
+    assert again.returncode == 2 and again.stdout == ""
+    assert again.stderr.strip() == f"seam: migrate-to: {url} is not empty (table roles): copy into an empty database"
