@@ -83,6 +83,49 @@ def metrics_cost(cost):
     return lines
 
 
+def backends(compared):
+    """The 'PostgreSQL beside SQLite' section (issue 14): the same reads, mutations and fan-out on both backends."""
+    runs, m = compared["runs"], compared["machine"]
+
+    def figure(side, *path):
+        values = []
+        for run in runs:
+            value = run[side]
+            for key in path:
+                value = value[key]
+            values.append(value)
+        return values
+
+    lines = ["\n## PostgreSQL beside SQLite (issue 14)\n"]
+    lines.append(
+        f"SEAM on its SQLite file and on PostgreSQL {runs[0]['postgres']} (`database_url`, a `migrate-to` copy of the"
+        f" same database, default durability: fsync and synchronous_commit on, the server pinned to core 0 beside"
+        f" SEAM), one after the other in each of {len(runs)} runs on {m['date']}"
+        f"{'; only this comparison was run: `bench/run.py --only postgres`' if compared['args'].get('only') else ''}."
+        " Reads: wrk on `GET /api/v1/users` as above. Mutation: the `PUT /api/v1/users/:id` answer (p50 over the"
+        f" {compared['args']['broadcasts']} of the fan-out run, each unit taking the advisory lock on PostgreSQL)."
+        " Fan-out: that PUT → `data:changed` at the last of 1000 sockets.\n"
+    )
+    lines.append(
+        "| backend | 16 conns req/s | 16 conns p99 ms | 64 conns req/s | 64 conns p99 ms | PUT p50 ms | "
+        "N=1000 last p50 ms | N=1000 last p99 ms | CPU/bcast ms (SEAM) |"
+    )
+    lines.append("|---|---|---|---|---|---|---|---|---|")
+    for side, label in (("sqlite", "SQLite (default)"), ("postgres", "PostgreSQL")):
+        cells = [
+            spread(figure(side, "reads", "16", "rps"), 0),
+            spread(figure(side, "reads", "16", "p99")),
+            spread(figure(side, "reads", "64", "rps"), 0),
+            spread(figure(side, "reads", "64", "p99")),
+            spread(figure(side, "fanout", "http_p50"), 2),
+            spread(figure(side, "fanout", "p50")),
+            spread(figure(side, "fanout", "p99")),
+            spread(figure(side, "fanout", "cpu_ms_per_broadcast"), 2),
+        ]
+        lines.append(f"| {label} | {' | '.join(cells)} |")
+    return lines
+
+
 def render(raw):
     runs, m = raw["runs"], raw["machine"]
     lines = []
@@ -159,6 +202,8 @@ def render(raw):
 
     if raw.get("metrics_cost"):
         lines.extend(metrics_cost(raw["metrics_cost"]))
+    if raw.get("postgres"):
+        lines.extend(backends(raw["postgres"]))
 
     out("\n## Fan-out: mutation sent → `data:changed` at the LAST of N sockets (ms)\n")
     out("`PUT /api/v1/users/:id` by one user; N sockets of another admin watch. CPU = all server threads")

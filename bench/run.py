@@ -60,7 +60,7 @@ def http(method, url, body=None, token=None):
 class Server:
     """One server process pinned to the server core; `started` is seconds from spawn to /healthz 200."""
 
-    def __init__(self, kind, workdir, rows_path=None):
+    def __init__(self, kind, workdir, rows_path=None, database_url=None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         if kind.startswith("seam"):
@@ -68,6 +68,8 @@ class Server:
             args = [os.path.join(BENCH, "seam_variant.py"), variant, f"--port={self.port}"]
             args += [f"--db_path={os.path.join(workdir, 'seam.db')}", "--log_level=warning", "--bcrypt_rounds=12"]
             args += [f"--admin_email={ADMIN_EMAIL}"]
+            if database_url:
+                args.append(f"--database_url={database_url}")
             if kind == "seam-metrics":
                 args.append("--metrics=true")  # every request observed by prometheus_client (issue 15)
         elif kind.startswith("stock"):
@@ -230,6 +232,36 @@ def metrics_cost(workdir, args):
             server.stop()
 
 
+def postgres_beside_sqlite(workdir, ids, args):
+    """Reads, mutation latency and fan-out at 1000 sockets, SEAM on SQLite and on PostgreSQL (issue 14) in the same
+    run: PostgreSQL 15 with its default durability (fsync, synchronous_commit) pinned to the server core beside
+    SEAM, holding a migrate-to copy of the same database."""
+    sys.path.insert(0, ROOT)
+    from tests.support.postgres import PostgresServer
+
+    database = PostgresServer(options=(), prefix=("taskset", "-c", SERVER_CORE))
+    try:
+        url = database.database(migrated=False)
+        copy = [SERVER_PYTHON, os.path.join(ROOT, "seam.py"), f"--db_path={os.path.join(workdir, 'seam.db')}"]
+        subprocess.run([*copy, "migrate-to", url], check=True, capture_output=True, cwd=workdir)
+        result = {"postgres": database.sql("SHOW server_version")[0][0]}
+        for side, database_url in (("sqlite", None), ("postgres", url)):
+            server = Server("seam", workdir, database_url=database_url)
+            try:
+                admin, writer = tokens(server.url)
+                common = ["--url", server.url, "--token", admin, "--writer-token", writer, "--pid", server.proc.pid]
+                common += ["--mutate", f"/api/v1/users/{ids['subject']}", "--count", args.broadcasts]
+                result[side] = {
+                    "reads": reads(server, admin, args.seconds),
+                    "fanout": loadgen("fanout", *common, "--n", 1000),
+                }
+            finally:
+                server.stop()
+        return result
+    finally:
+        database.close()
+
+
 def one_run(workdir, ids, args):
     result = {"http": {}, "fanout": {}, "memory": {}, "startup": None, "logins": None}
     rows = os.path.join(workdir, "rows.json")
@@ -294,7 +326,9 @@ def main():
     parser.add_argument("--broadcasts", type=int, default=100)
     parser.add_argument("--output", default=os.path.join(BENCH, "RESULTS.md"))
     parser.add_argument(
-        "--only", choices=["metrics-cost"], help="run only this comparison; the rest of results.json is kept"
+        "--only",
+        choices=["metrics-cost", "postgres"],
+        help="run only this comparison; the rest of results.json is kept",
     )
     args = parser.parse_args()
     if not shutil.which("wrk") or not shutil.which("taskset"):
@@ -303,12 +337,15 @@ def main():
     workdir = tempfile.mkdtemp(prefix="seam-bench-")
     try:
         ids = prepare(workdir)
-        runs, costs = [], []
+        runs, costs, backends = [], [], []
         for i in range(args.runs):
             print(f"run {i + 1}/{args.runs}", flush=True)
             if not args.only:
                 runs.append(one_run(workdir, ids, args))
-            costs.append(metrics_cost(workdir, args))
+            if args.only != "postgres":
+                costs.append(metrics_cost(workdir, args))
+            if args.only != "metrics-cost":
+                backends.append(postgres_beside_sqlite(workdir, ids, args))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if args.only:
@@ -316,7 +353,10 @@ def main():
             raw = json.load(f)
     else:
         raw = {"machine": machine(), "args": vars(args), "runs": runs}
-    raw["metrics_cost"] = {"machine": machine(), "args": vars(args), "runs": costs}
+    if costs:
+        raw["metrics_cost"] = {"machine": machine(), "args": vars(args), "runs": costs}
+    if backends:
+        raw["postgres"] = {"machine": machine(), "args": vars(args), "runs": backends}
     with open(results, "w") as f:
         json.dump(raw, f, indent=1)
     with open(args.output, "w") as f:

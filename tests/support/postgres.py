@@ -50,7 +50,11 @@ def bin_dir():
 class PostgresServer:
     """postgres on 127.0.0.1:<port> with trust authentication for the `postgres` role; stop() and start() again."""
 
-    def __init__(self):
+    def __init__(self, options=TEST_ONLY, prefix=()):
+        """`options`: server settings (the tests' skip durability; bench/ passes none, PostgreSQL's defaults);
+        `prefix`: a command the server runs under (bench/: taskset, to pin it to the server core)."""
+        self.options = options
+        self.prefix = list(prefix)
         self.bin = bin_dir()
         self.root = tempfile.mkdtemp(prefix="seam-pg-")
         self.data = os.path.join(self.root, "data")
@@ -70,12 +74,13 @@ class PostgresServer:
         argv = [os.path.join(self.bin, program), *args]
         if self.as_root:
             argv = ["runuser", "-u", "postgres", "--", *argv]
+        argv = [*self.prefix, *argv]
         done = subprocess.run(argv, cwd=self.root, capture_output=True, text=True, timeout=120, check=False)
         assert done.returncode == 0, f"{program} failed:\n{done.stdout}\n{done.stderr}"
         return done
 
     def start(self):
-        options = " ".join(("-p", str(self.port), "-c", "listen_addresses=127.0.0.1", "-k", self.root, *TEST_ONLY))
+        options = " ".join(("-p", str(self.port), "-c", "listen_addresses=127.0.0.1", "-k", self.root, *self.options))
         log = os.path.join(self.root, "postgres.log")
         self.run("pg_ctl", "-D", self.data, "-o", options, "-l", log, "-w", "-t", str(START_SECONDS), "start")
 
