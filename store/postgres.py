@@ -8,7 +8,7 @@ Repositories write SQLite's SQL; what PostgreSQL needs differently is done here,
 - locking: every write unit of every process takes one transaction-scoped advisory lock first, so units
   run one at a time as under SQLite's BEGIN IMMEDIATE: the repositories' check-then-write rules (unique
   names, the lock-out guard) hold across hosts, and change rows commit in seq order (docs/deploy.md);
-- the data version other processes probe is a counter every write unit bumps (SQLite: PRAGMA data_version);
+- the data version other processes probe is a counter every unit that wrote bumps (SQLite: PRAGMA data_version);
 - a lost or refused connection is a 503 envelope, not a 500; the pool reconnects by itself.
 """
 
@@ -171,12 +171,15 @@ class Writer(Queries):
     def __init__(self, conn, window):
         self.conn = conn
         self.window = window
+        self.wrote = False  # an empty unit (/healthz's check) leaves the data version alone
 
     async def execute(self, sql, params=()):
+        self.wrote = True
         with reachable():
             return Result(await self.conn.execute(translate(sql), *params))
 
     async def insert(self, sql, params=()):
+        self.wrote = True
         with reachable():
             return await self.conn.fetchval(returning(sql), *params)
 
@@ -184,6 +187,7 @@ class Writer(Queries):
         """The change row, numbered max(seq) + 1 under the write lock: seq follows commit order with no gap (a
         sequence would hand out numbers that commit out of order, and lose one to every rollback)."""
         placeholders = ", ".join(f"${n}" for n in range(1, len(values) + 1))
+        self.wrote = True
         with reachable():
             seq = await self.conn.fetchval(
                 f"INSERT INTO changes (seq, {columns}) VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM changes),"
@@ -242,14 +246,15 @@ class Database(Queries):
         async with self.write_lock:
             with reachable():
                 async with self.pool.acquire() as conn:
-                    tx.writer = Writer(conn, self.window)
+                    tx.writer = writer = Writer(conn, self.window)
                     transaction = conn.transaction()
                     await transaction.start()
                     try:
                         await conn.execute("SELECT pg_advisory_xact_lock($1)", LOCK_KEY)
                         yield tx
                         await tx.before_commit()
-                        await conn.execute(BUMP)
+                        if writer.wrote:
+                            await conn.execute(BUMP)
                         started = time.perf_counter()
                         await transaction.commit()
                         if self.observe_commit is not None:
