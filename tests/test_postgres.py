@@ -4,6 +4,7 @@ maintenance commands and refusals, and faults (the database restarted under load
 The API contract itself runs on both backends in the resource and contract modules (ids sqlite, postgres)."""
 
 import asyncio
+import re
 
 import pytest
 import tornado.httpclient
@@ -13,6 +14,7 @@ from app.config import validate
 from app.services import Services
 from bench.seam_process import seam_env
 from handlers import permission_catalog
+from store import postgres
 from store.migrations import MIGRATIONS
 from store.pg_migrations import MIGRATIONS as PG_MIGRATIONS
 from store.unit import Origin
@@ -29,6 +31,15 @@ WRITERS, MUTATIONS = 5, 500
 def test_both_backends_have_the_same_numbered_migrations():
     assert len(PG_MIGRATIONS) == len(MIGRATIONS)
     assert [name for name, _ in PG_MIGRATIONS] == [name for name, _ in MIGRATIONS]
+
+
+def test_every_camelcase_column_comes_back_with_its_name():
+    """PostgreSQL folds unquoted names to lower case; store/postgres.py maps them back from its NAMES."""
+    schema = "\n".join(sql for _, sql in MIGRATIONS)
+    columns = re.findall(r"^\s*(\w+) (?:INTEGER|TEXT|REAL)|ADD COLUMN (\w+)", schema, re.MULTILINE)
+    spelled = {name for found in columns for name in found if name and name != name.lower()}
+    assert {"idRole", "readPermission"} <= spelled
+    assert spelled - {"subjectUserId"} <= set(postgres.NAMES)  # subjectUserId: dropped by migration 3
 
 
 async def test_five_writers_on_two_hosts_commit_in_seq_order_with_no_gap(processes, tmp_path, postgres_server):
