@@ -52,6 +52,7 @@ UNREACHABLE = (
     asyncio.TimeoutError,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # the server ended the session while a statement was under way (a shutdown)
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
@@ -332,7 +333,7 @@ class ChangeProbe:
             try:
                 return await self.conn.fetchval("SELECT version FROM seam_data_version")
             except BaseException:
-                self.conn.terminate()
+                self.conn.terminate()  # a fresh connection next time
                 self.conn = None
                 raise
 
