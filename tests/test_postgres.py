@@ -259,3 +259,28 @@ async def test_migrate_to_copies_everything_with_the_feed_and_refuses_a_non_empt
     again = await asyncio.to_thread(run_seam, "migrate-to", url, cwd=tmp_path, env=env)
     assert again.returncode == 2 and again.stdout == ""
     assert again.stderr.strip() == f"seam: migrate-to: {url} is not empty (table roles): copy into an empty database"
+
+
+async def test_a_restart_tops_the_catalog_up_and_keeps_revoked_grants_revoked(postgres_server, config):
+    url = postgres_server.database()
+    name = url.rsplit("/", 1)[1]
+    settings = validate({**config, "database_url": url})
+    first = Services(settings, permission_catalog())
+    await first.start(ADMIN_PASSWORD)
+    assert first.first_start
+    await first.stop()
+    postgres_server.sql("DELETE FROM permissions WHERE nameUri = 'GET /api/v1/users'", name)
+    postgres_server.sql(
+        "DELETE FROM permissionXRole WHERE permissionId ="
+        " (SELECT idPermission FROM permissions WHERE nameUri = 'GET /api/v1/roles')",
+        name,
+    )
+    second = Services(settings, permission_catalog())
+    await second.start(ADMIN_PASSWORD)
+    try:
+        assert not second.first_start
+        held = [p.nameUri for p in await second.permissions.of_role(1)]
+        assert "GET /api/v1/users" in held and "GET /api/v1/roles" not in held
+        assert len(await second.permissions.all()) == len(permission_catalog())
+    finally:
+        await second.stop()
