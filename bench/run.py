@@ -60,7 +60,7 @@ def http(method, url, body=None, token=None):
 class Server:
     """One server process pinned to the server core; `started` is seconds from spawn to /healthz 200."""
 
-    def __init__(self, kind, workdir, rows_path=None, database_url=None):
+    def __init__(self, kind, workdir, rows_path=None, settings=None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         if kind.startswith("seam"):
@@ -68,8 +68,7 @@ class Server:
             args = [os.path.join(BENCH, "seam_variant.py"), variant, f"--port={self.port}"]
             args += [f"--db_path={os.path.join(workdir, 'seam.db')}", "--log_level=warning", "--bcrypt_rounds=12"]
             args += [f"--admin_email={ADMIN_EMAIL}"]
-            if database_url:
-                args.append(f"--database_url={database_url}")
+            args += [f"--{name}={value}" for name, value in (settings or {}).items()]
             if kind == "seam-metrics":
                 args.append("--metrics=true")  # every request observed by prometheus_client (issue 15)
         elif kind.startswith("stock"):
@@ -244,9 +243,10 @@ def postgres_beside_sqlite(workdir, ids, args):
         url = database.database(migrated=False)
         copy = [SERVER_PYTHON, os.path.join(ROOT, "seam.py"), f"--db_path={os.path.join(workdir, 'seam.db')}"]
         subprocess.run([*copy, "migrate-to", url], check=True, capture_output=True, cwd=workdir)
-        result = {"postgres": database.sql("SHOW server_version")[0][0]}
-        for side, database_url in (("sqlite", None), ("postgres", url)):
-            server = Server("seam", workdir, database_url=database_url)
+        result = {"server_version": database.sql("SHOW server_version")[0][0]}
+        # 1000 sockets, the writer and the watcher's requests: past the default max_connections.
+        for side, settings in (("sqlite", {}), ("postgres", {"database_url": url})):
+            server = Server("seam", workdir, settings={"max_connections": 4000, **settings})
             try:
                 admin, writer = tokens(server.url)
                 common = ["--url", server.url, "--token", admin, "--writer-token", writer, "--pid", server.proc.pid]
