@@ -98,9 +98,9 @@ def backends(compared):
 
     lines = ["\n## PostgreSQL beside SQLite (issue 14)\n"]
     lines.append(
-        f"SEAM on its SQLite file and on PostgreSQL {runs[0]['server_version']} (`database_url`, a `migrate-to` copy of the"
-        f" same database, default durability: fsync and synchronous_commit on, the server pinned to core 0 beside"
-        f" SEAM), one after the other in each of {len(runs)} runs on {m['date']}"
+        f"SEAM on its SQLite file and on PostgreSQL {runs[0]['server_version']} (`database_url`, a `migrate-to` copy"
+        f" of the same database, default durability: fsync and synchronous_commit on, the server pinned to core 0"
+        f" beside SEAM), one after the other in each of {len(runs)} runs on {m['date']}"
         f"{'; only this comparison was run: `bench/run.py --only postgres`' if compared['args'].get('only') else ''}."
         " Reads: wrk on `GET /api/v1/users` as above. Mutation: the `PUT /api/v1/users/:id` answer (p50 over the"
         f" {compared['args']['broadcasts']} of the fan-out run, each unit taking the advisory lock on PostgreSQL)."
