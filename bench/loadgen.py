@@ -6,7 +6,9 @@ themselves and parse frames in `data_received` (no Task or queue per message, no
 library), so the client stays well below the servers it measures; HTTP goes through aiohttp.
 Run it with the allocator tunables of PERF-NOTES (bench/run.py does), pinned to its own core.
 
-    loadgen.py fanout  --url U --n N --count C --mutate PATH --token T [--writer-token W] --pid P
+    loadgen.py fanout  --url U --n N --count C --mutate PATH --token T [--writer-token W] --pid P [P...]
+                       [--socket-urls U1,U2] [--mutate-urls U1,U2]   (several processes: sockets spread
+                       round-robin over the socket URLs, mutations alternate over the mutate URLs)
     loadgen.py memory  --url U --n N --cycles K --token T --pid P
     loadgen.py logins  --url U --token T --email E --password P --seconds S
 """
@@ -16,6 +18,7 @@ import asyncio
 import base64
 import json
 import os
+import resource
 import socket
 import statistics
 import sys
@@ -168,22 +171,28 @@ class EioSocket(asyncio.Protocol):
             self.swarm.errors.append(payload.decode())
 
 
-async def connect_swarm(url, n, token):
-    parts = urllib.parse.urlsplit(url)
+async def connect_swarm(urls, n, token):
+    """n sockets, socket i on urls[i % len(urls)]; returns once every one has its Socket.IO connect."""
     key = base64.b64encode(os.urandom(16)).decode()
-    request = (
-        f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    ).encode()
+    targets = []
+    for url in urls:
+        parts = urllib.parse.urlsplit(url)
+        request = (
+            f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+        targets.append((request, parts.hostname, parts.port))
     swarm = Swarm(n)
     loop = asyncio.get_running_loop()
+
+    def connect(i):
+        request, host, port = targets[i % len(targets)]
+        return loop.create_connection(lambda: EioSocket(swarm, request, {"token": token}), host, port)
+
     for start in range(0, n, 50):
-        batch = [
-            loop.create_connection(lambda: EioSocket(swarm, request, {"token": token}), parts.hostname, parts.port)
-            for _ in range(start, min(n, start + 50))
-        ]
+        batch = [connect(i) for i in range(start, min(n, start + 50))]
         swarm.sockets += [protocol for _, protocol in await asyncio.gather(*batch)]
-    async with asyncio.timeout(60):
+    async with asyncio.timeout(max(60, n / 50)):
         while not swarm.all_connected.is_set():
             if swarm.errors:
                 raise SystemExit(f"socket refused: {swarm.errors[0]}")
@@ -211,16 +220,21 @@ def order_report(swarm, broadcasts):
 
 
 async def fanout(args):
-    swarm = await connect_swarm(args.url, args.n, args.token)
+    started = time.perf_counter()
+    swarm = await connect_swarm(args.socket_urls or [args.url], args.n, args.token)
+    connect_s = time.perf_counter() - started
+    targets = [url + args.mutate for url in args.mutate_urls or [args.url]]
     headers = {"Authorization": f"Bearer {args.writer_token or args.token}", "Content-Type": "application/json"}
     lasts, firsts, responses = [], [], []
-    async with aiohttp.ClientSession(headers=headers) as http:
+    # A bounded PUT: a server that keeps the writer's connection waiting fails the run instead of hanging it.
+    async with aiohttp.ClientSession(headers=headers, timeout=aiohttp.ClientTimeout(total=30)) as http:
         await asyncio.sleep(0.5)
-        cpu_before = server_cpu_seconds(args.pid)
+        rss = [rss_mib(pid) for pid in args.pid]
+        cpu_before = [server_cpu_seconds(pid) for pid in args.pid]
         for j in range(args.count):
             body = json.dumps({"full_name": f"Bench User {j % 2}"})
             started = time.perf_counter()
-            async with http.put(args.url + args.mutate, data=body) as response:
+            async with http.put(targets[j % len(targets)], data=body) as response:
                 await response.read()
                 if response.status != 200:
                     raise SystemExit(f"mutation failed: {response.status} {await response.text()}")
@@ -233,7 +247,7 @@ async def fanout(args):
             except TimeoutError:
                 swarm.complete.pop(j, None)
             await asyncio.sleep(0.02)
-        cpu = server_cpu_seconds(args.pid) - cpu_before
+        cpu = [server_cpu_seconds(pid) - before for pid, before in zip(args.pid, cpu_before, strict=True)]
     await asyncio.sleep(0.2)
     await close_swarm(swarm)
     ms = [1000 * x for x in lasts]
@@ -246,7 +260,10 @@ async def fanout(args):
         "p99": percentile(ms, 99),
         "max": max(ms),
         "http_p50": 1000 * statistics.median(responses),
-        "cpu_ms_per_broadcast": 1000 * cpu / args.count,
+        "cpu_ms_per_broadcast": 1000 * sum(cpu) / args.count,
+        "cpu_ms_by_pid": [1000 * c / args.count for c in cpu],
+        "connect_s": connect_s,
+        "rss_mib_by_pid": rss,
         **order_report(swarm, args.count),
         "raw_ms": {
             "last": [round(1000 * x, 2) for x in lasts],
@@ -257,14 +274,15 @@ async def fanout(args):
 
 
 async def memory(args):
-    result = {"idle": rss_mib(args.pid), "connected": [], "after_disconnect": []}
+    pid = args.pid[0]
+    result = {"idle": rss_mib(pid), "connected": [], "after_disconnect": []}
     for _ in range(args.cycles):
-        swarm = await connect_swarm(args.url, args.n, args.token)
+        swarm = await connect_swarm([args.url], args.n, args.token)
         await asyncio.sleep(1.0)
-        result["connected"].append(rss_mib(args.pid))
+        result["connected"].append(rss_mib(pid))
         await close_swarm(swarm)
         await asyncio.sleep(1.5)
-        result["after_disconnect"].append(rss_mib(args.pid))
+        result["after_disconnect"].append(rss_mib(pid))
     return result
 
 
@@ -319,7 +337,9 @@ def main():
     parser.add_argument("--url", required=True)
     parser.add_argument("--token", default="bench")
     parser.add_argument("--writer-token")
-    parser.add_argument("--pid", type=int)
+    parser.add_argument("--pid", type=int, nargs="+", help="server processes whose CPU (and RSS) are measured")
+    parser.add_argument("--socket-urls", type=lambda text: text.split(","))
+    parser.add_argument("--mutate-urls", type=lambda text: text.split(","))
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--cycles", type=int, default=5)
@@ -329,6 +349,8 @@ def main():
     parser.add_argument("--probe", default="/api/v1/auth/me")
     parser.add_argument("--seconds", type=float, default=5.0)
     args = parser.parse_args()
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # one descriptor per socket: 10,000 and more
     result = asyncio.run({"fanout": fanout, "memory": memory, "logins": logins}[args.mode](args))
     json.dump(result, sys.stdout)
 

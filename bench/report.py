@@ -83,6 +83,250 @@ def metrics_cost(cost):
     return lines
 
 
+def scale(sc):
+    """The 'Scale-out' section (issue 13): HEAD against the commit before scale-out, 10,000 sockets on one
+    process, 2,000 sockets on one process and on two over Redis, reads through nginx, N projected on paper."""
+    runs, m, base = sc["runs"], sc["machine"], sc["base"]
+    lines = ["\n## Scale-out (issue 13)\n"]
+    out = lines.append
+
+    def ratio(a, b):
+        return [x / y for x, y in zip(a, b, strict=True)]
+
+    def faults(result):
+        return result["lost"] + result["duplicated"] + result["out_of_order"]
+
+    load = f" (load average {m['loadavg']:.1f} at the end)" if "loadavg" in m else ""
+    out(
+        f"{len(runs)} runs on {m['date']}"
+        f"{', only these rows were run: `bench/run.py --only scale`' if sc['args'].get('only') else ''}; "
+        f"servers from a venv with {m['servers_venv']}. **Another agent was running its test suites and other "
+        f"jobs on the same 2 vCPUs throughout**{load}, so absolute figures carry its load; the "
+        "same-run ratios and the CPU per broadcast "
+        "or per request (`/proc/<pid>/task/*/schedstat`) are the steadier figures.\n"
+    )
+
+    out("### Single process, no Redis: HEAD against the commit before scale-out\n")
+    out(
+        f"SEAM at HEAD (`{base['head'][:7]}`) and at `{base['commit'][:7]}` ({base['subject']}), the last commit "
+        "of main before the scale-out commits, each from its own tree and on its own database, both up at once "
+        "on core 0: the reads of the tables above in 2 s wrk bursts alternating between them (as for the metrics "
+        f"cost), then fan-out N=1000 in {runs[0]['same']['head']['fanout']['blocks']} blocks of "
+        f"{runs[0]['same']['head']['fanout']['broadcasts'] // runs[0]['same']['head']['fanout']['blocks']} "
+        "mutations alternating between them (order flipped each block and each run; percentiles over all the "
+        "run's broadcasts), so the other agent's load falls on both alike. HEAD also carries everything else "
+        "merged since (metrics, off by default; issue 18's console half). *Within noise or better*: the median "
+        "of the runs' HEAD ÷ base ratios is better or less than 5 % worse, or the runs disagree on which is "
+        "faster (HEAD better in at least one).\n"
+    )
+    out("| figure | HEAD | base | HEAD ÷ base | within noise or better |")
+    out("|---|---|---|---|---|")
+
+    def same(side, path):
+        values = []
+        for r in runs:
+            value = r["same"][side]
+            for key in path:
+                value = value[key]
+            values.append(value)
+        return values
+
+    rows = [
+        ("reads, 16 conns: req/s", ("reads", "16", "rps"), 0, "higher"),
+        ("reads, 16 conns: p99 (ms)", ("reads", "16", "p99"), 1, "lower"),
+        ("reads, 16 conns: server CPU per request (µs)", ("reads", "16", "cpu_us"), 0, "lower"),
+        ("reads, 64 conns: req/s", ("reads", "64", "rps"), 0, "higher"),
+        ("reads, 64 conns: p99 (ms)", ("reads", "64", "p99"), 1, "lower"),
+        ("reads, 64 conns: server CPU per request (µs)", ("reads", "64", "cpu_us"), 0, "lower"),
+        ("fan-out N=1000: last socket p50 (ms)", ("fanout", "p50"), 1, "lower"),
+        ("fan-out N=1000: last socket p95 (ms)", ("fanout", "p95"), 1, "lower"),
+        ("fan-out N=1000: last socket p99 (ms)", ("fanout", "p99"), 1, "lower"),
+        ("fan-out N=1000: server CPU per broadcast (ms)", ("fanout", "cpu_ms_per_broadcast"), 1, "lower"),
+    ]
+    for name, path, digits, better in rows:
+        head, old = same("head", path), same("base", path)
+        ratios = ratio(head, old)
+        if better == "higher":
+            noise = max(ratios) >= 1 or median(ratios) >= 0.95
+        else:
+            noise = min(ratios) <= 1 or median(ratios) <= 1.05
+        out(
+            f"| {name} | {spread(head, digits)} | {spread(old, digits)} | {spread(ratios, 2)} | "
+            f"{'yes' if noise else '**no**'} |"
+        )
+    lost = [faults(r["same"][side]["fanout"]) for r in runs for side in ("head", "base")]
+    out(f"| lost + duplicated + out-of-order frames | {sum(lost[0::2])} | {sum(lost[1::2])} | | |")
+
+    many = [r["many"] for r in runs]
+    out(f"\n### One process holding {many[0]['seam']['n']:,} sockets\n")
+    out(
+        f"One SEAM process (core 0, `max_connections = {sc['max_connections']:,}`, the descriptor limit "
+        "raised to its hard maximum for server and client) and the load client (core 1) with "
+        f"{many[0]['seam']['n']:,} raw websockets of the admin; {many[0]['seam']['broadcasts']} sequential "
+        "`PUT /api/v1/users/:id`, each after the previous change reached every socket plus 20 ms. *Connect* is "
+        "the first connection opened → the last Socket.IO connect acknowledged (50 at a time). The `floor` "
+        "server (one `send()` per socket, not Socket.IO) gives the load client's own floor at this size.\n"
+    )
+    out("| figure | SEAM | floor (load client alone) |")
+    out("|---|---|---|")
+
+    def big(kind, key, digits=1):
+        return spread([x[kind][key] for x in many], digits)
+
+    out(f"| connect, all sockets (s) | {big('seam', 'connect_s', 2)} | {big('floor', 'connect_s', 2)} |")
+    out(f"| RSS idle (MiB) | {big('seam', 'idle_mib')} | {big('floor', 'idle_mib')} |")
+    connected = {k: spread([x[k]["rss_mib_by_pid"][0] for x in many]) for k in ("seam", "floor")}
+    out(f"| RSS with every socket connected (MiB) | {connected['seam']} | {connected['floor']} |")
+    for key in ("p50", "p95", "p99"):
+        out(f"| last socket {key} (ms) | {big('seam', key)} | {big('floor', key)} |")
+    out(
+        f"| server CPU per broadcast (ms) | {big('seam', 'cpu_ms_per_broadcast')} | "
+        f"{big('floor', 'cpu_ms_per_broadcast')} |"
+    )
+    out(
+        f"| broadcasts complete / lost + dup + disorder | {sum(x['seam']['completed'] for x in many)} / "
+        f"{sum(faults(x['seam']) for x in many)} | {sum(x['floor']['completed'] for x in many)} / "
+        f"{sum(faults(x['floor']) for x in many)} |"
+    )
+    at_floor = median([x["seam"]["p50"] / x["floor"]["p50"] for x in many])
+    kib = 1024 * median([(x["seam"]["rss_mib_by_pid"][0] - x["seam"]["idle_mib"]) / x["seam"]["n"] for x in many])
+    out(
+        f"\nThe floor, a server doing nothing but one `send()` per socket, reads "
+        f"{median([x['floor']['p50'] for x in many]):.0f} ms at the last socket: at this size most of the last-socket "
+        "time is the load client's own (one process parsing 10,000 frames per broadcast, on a core shared with "
+        f"the other agent's jobs); SEAM's p50 is {at_floor:.2f}× the floor's in the same run. SEAM's own cost is "
+        f"its CPU per broadcast ({median([x['seam']['cpu_ms_per_broadcast'] for x in many]):.0f} ms, "
+        f"{1000 * median([x['seam']['cpu_ms_per_broadcast'] / x['seam']['n'] for x in many]):.1f} µs a socket) "
+        f"and its memory (about {kib:.0f} KiB a connected socket). A p99 over 30 broadcasts is the slowest of them."
+    )
+
+    fans = [r["spread"]["fanout"] for r in runs]
+    n = fans[0]["one"]["n"]
+    out(f"\n### {n:,} sockets: one process, and two processes over Redis\n")
+    out(
+        f"*One*: a single SEAM process as shipped (no Redis) on core 0. *Two*: two SEAM processes in shared mode "
+        f"(`redis_url`, a redis-server on loopback started by the bench), on the same database, process 1 on "
+        f"core 0 and process 2 on core 1, **which it shares with the load client**; {n // 2:,} sockets connected "
+        f"directly to each (as nginx's routing spreads them), the writer's {fans[0]['two']['broadcasts']} PUTs "
+        "alternating between the two processes, so half the changes reach process 2 from process 1's commit "
+        "(the Redis nudge, then its own read of the `changes` table). CPU per broadcast per process includes, "
+        "on the process that took the PUT, the HTTP request and the SQLite commit. Redis is not pinned.\n"
+    )
+    out(
+        "| setup | last p50 | last p95 | last p99 | CPU/bcast process 1 (ms) | process 2 (ms) | all SEAM (ms) "
+        "| redis-server (ms) | lost/dup/disorder |"
+    )
+    out("|---|---|---|---|---|---|---|---|---|")
+    one = [f["one"] for f in fans]
+    two = [f["two"] for f in fans]
+    out(
+        f"| one process | {spread([x['p50'] for x in one])} | {spread([x['p95'] for x in one])} | "
+        f"{spread([x['p99'] for x in one])} | {spread([x['cpu_ms_by_pid'][0] for x in one])} | – | "
+        f"{spread([x['cpu_ms_by_pid'][0] for x in one])} | – | {sum(faults(x) for x in one)} |"
+    )
+    out(
+        f"| two processes + Redis | {spread([x['p50'] for x in two])} | {spread([x['p95'] for x in two])} | "
+        f"{spread([x['p99'] for x in two])} | {spread([x['cpu_ms_by_pid'][0] for x in two])} | "
+        f"{spread([x['cpu_ms_by_pid'][1] for x in two])} | {spread([sum(x['cpu_ms_by_pid'][:2]) for x in two])} | "
+        f"{spread([x['cpu_ms_by_pid'][2] for x in two], 2)} | {sum(faults(x) for x in two)} |"
+    )
+
+    reads = [r["spread"]["reads"] for r in runs]
+    out("\n### Reads through nginx: one process and two\n")
+    out(
+        "`GET /api/v1/users` (50 rows, admin token) with wrk through nginx (one worker, plain HTTP on loopback, "
+        "`least_conn` upstream with keep-alive: deploy/nginx.conf's upstream without its TLS and rate limits), "
+        "to the one process or the two of the setups above, all up at once, in 2 s bursts alternating between "
+        "them (order flipped each round). wrk and nginx run on core 1, with process 2. CPU per request is the "
+        "on-CPU time of each SEAM process (and of nginx) over the requests of its side.\n"
+    )
+    out(
+        "| conns | one: req/s | two: req/s | two ÷ one | one: p99 ms | two: p99 ms | one: SEAM CPU/req µs "
+        "| two: CPU/req µs, process 1 + 2 | nginx CPU/req µs (one / two) |"
+    )
+    out("|---|---|---|---|---|---|---|---|---|")
+    for conns in ("16", "64"):
+
+        def rd(name, key, rows=reads, conns=conns):
+            return [x[name][conns][key] for x in rows]
+
+        split = [x["two"][conns]["cpu_us_by_pid"][:2] for x in reads]
+        out(
+            f"| {conns} | {spread(rd('one', 'rps'), 0)} | {spread(rd('two', 'rps'), 0)} | "
+            f"{spread(ratio(rd('two', 'rps'), rd('one', 'rps')), 2)} | {spread(rd('one', 'p99'))} | "
+            f"{spread(rd('two', 'p99'))} | {spread([x[0] for x in rd('one', 'cpu_us_by_pid')], 0)} | "
+            f"{spread([a for a, _ in split], 0)} + {spread([b for _, b in split], 0)} | "
+            f"{spread([x[-1] for x in rd('one', 'cpu_us_by_pid')], 0)} / "
+            f"{spread([x[-1] for x in rd('two', 'cpu_us_by_pid')], 0)} |"
+        )
+    lines.extend(projection(runs))
+    return lines
+
+
+def projection(runs):
+    """What the two cores can and cannot show, and N processes projected from the measured CPU split."""
+    many = median([r["many"]["seam"]["cpu_ms_per_broadcast"] for r in runs])
+    big = runs[0]["many"]["seam"]["n"]
+    one = median([r["spread"]["fanout"]["one"]["cpu_ms_per_broadcast"] for r in runs])
+    n = runs[0]["spread"]["fanout"]["one"]["n"]
+    per_socket = max(many / big, one / n)  # ms per socket per broadcast, all included: the dearer measured
+    by_process = [median([r["spread"]["fanout"]["two"]["cpu_ms_by_pid"][i] for r in runs]) for i in (0, 1)]
+    extra = (sum(by_process) - one) / 2  # what shared mode adds per process, at the same sockets in all
+    redis = median([r["spread"]["fanout"]["two"]["cpu_ms_by_pid"][2] for r in runs])
+    cpu_req_two = median([sum(r["spread"]["reads"]["two"]["64"]["cpu_us_by_pid"][:2]) / 2 for r in runs])
+    cpu_req_one = median([r["spread"]["reads"]["one"]["64"]["cpu_us_by_pid"][0] for r in runs])
+    cpu_req = max(cpu_req_one, cpu_req_two)  # the dearer of the two, for every N: a projection should not flatter
+    nginx = median([r["spread"]["reads"]["two"]["64"]["cpu_us_by_pid"][-1] for r in runs])
+    lines = ["\n### What two cores can show, and N processes on paper\n"]
+    out = lines.append
+    out(
+        "- **Cannot show:** a latency or throughput *gain*. With k SEAM processes the gain needs k free cores "
+        "plus one for the load client (and nginx); here two servers, the load client, nginx and Redis share two "
+        "cores (plus the other agent's test runs), so process 2 and the load client slow each other down and "
+        "the wall-clock rows above (last socket, req/s) say little about speed either way. The req/s through "
+        "nginx are capped by the one core that wrk, nginx and process 2 share."
+    )
+    out(
+        "- **Can show:** that nothing is lost, duplicated or reordered across processes; what shared mode costs "
+        "(the per-process and Redis CPU beside one process's); and how the work of a broadcast splits, which is "
+        "what N processes on N cores would each have to do. CPU time per broadcast or request is what a process "
+        "itself spent, and is disturbed far less by the neighbours than wall-clock figures."
+    )
+    out(
+        f"- **Measured split (medians):** one process, {n:,} sockets: {one:.1f} ms of CPU per broadcast; "
+        f"{big:,} sockets: {many:.1f} ms: {1000 * many / big:.1f} µs a socket at {big:,} and {1000 * one / n:.1f} "
+        f"at {n:,}, everything included. Two processes in shared mode, "
+        f"{n // 2:,} sockets each: {by_process[0]:.1f} + {by_process[1]:.1f} ms, i.e. {extra:+.1f} ms per process "
+        "beside one process with the same sockets (the Redis nudge, each process reading every change from the "
+        f"table, its own frame), and {redis:.2f} ms of redis-server."
+    )
+    out(
+        f"- **Projection**, {big:,} sockets spread evenly over N processes on N free cores, per broadcast: each "
+        f"process ≈ {extra:.1f} + {big:,}/N × {1000 * per_socket:.1f} µs of CPU (the dearer of the two costs per "
+        "socket). On SEAM's direct write path the last socket of a process is reached about when "
+        "that CPU is spent (PERF-NOTES), so it bounds the last-socket latency from below, to which the load "
+        "client's floor, the commit and the Redis nudge add:\n"
+    )
+    out("| N processes | CPU per process per broadcast (ms) | all processes (ms) | reads req/s, N cores (paper) |")
+    out("|---|---|---|---|")
+    for count in (1, 2, 4, 8):
+        each = (0 if count == 1 else extra) + big / count * per_socket
+        rps = 1e6 / cpu_req * count
+        capped = min(rps, 1e6 / nginx)
+        note = f"{capped:,.0f}" + (" (nginx's core is the limit)" if capped < rps else "")
+        out(f"| {count} | {each:.1f} | {each * count:.1f} | {note} |")
+    out(
+        f"\nReads on paper: one process answers a request for ≈ {cpu_req_one:.0f} µs of its CPU, a process of "
+        f"two for ≈ {cpu_req_two:.0f} µs (64 connections); each page is cached per process, so N processes on N "
+        f"cores serve ≈ N × 10⁶ / {cpu_req:.0f} (the dearer one) per second, until one nginx worker "
+        f"(≈ {nginx:.0f} µs per request) is "
+        "saturated; nginx's `worker_processes auto` then spreads it over more cores. Writes do not scale this "
+        "way: SQLite commits one at a time for every process (SCALE-NOTES), and every process reads every "
+        "change, so the shared-mode part per process above does not shrink as N grows."
+    )
+    return lines
+
+
 def backends(compared):
     """The 'PostgreSQL beside SQLite' section (issue 14): the same reads, mutations and fan-out on both backends."""
     runs, m = compared["runs"], compared["machine"]
@@ -213,6 +457,8 @@ def render(raw):
 
     if raw.get("metrics_cost"):
         lines.extend(metrics_cost(raw["metrics_cost"]))
+    if raw.get("scale"):
+        lines.extend(scale(raw["scale"]))
     if raw.get("postgres"):
         lines.extend(backends(raw["postgres"]))
 
@@ -297,6 +543,7 @@ def render(raw):
     )
     out(".venv/bin/python bench/run.py --runs 1 --seconds 5 --broadcasts 30   # a quick look")
     out(".venv/bin/python bench/run.py --only metrics-cost   # only the metrics on/off comparison (~5 min)")
+    out(".venv/bin/python bench/run.py --only scale   # only the scale-out rows (issue 13, ~15-20 min)")
     out(".venv/bin/python bench/report.py            # re-render this file from bench/results.json")
     out("```")
     return "\n".join(lines) + "\n"

@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -23,6 +24,7 @@ import urllib.request
 from importlib import metadata
 
 import report
+import scale
 from loadgen import server_cpu_seconds
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -35,6 +37,9 @@ CLIENT_ENV = {"GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=4194304:glibc.mallo
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@seam.bench", "bench-admin-pass"
 WRITER_EMAIL = "writer@seam.bench"
 USERS = 50
+# SEAM's max_connections for every bench server: its default (1000) would keep the writer's connection waiting
+# once 1000 sockets are open, and 10,000 sockets need room of their own.
+MAX_CONNECTIONS = 12_000
 BURST_SECONDS = 2  # metrics cost: one wrk burst against one server, alternating between the two
 SOCKET_SERVERS = [
     *("floor", "stock-untuned", "stock-tuned"),  # baselines.py
@@ -58,17 +63,18 @@ def http(method, url, body=None, token=None):
 
 
 class Server:
-    """One server process pinned to the server core; `started` is seconds from spawn to /healthz 200."""
+    """One server process pinned to `cores` (the server core); `started` is seconds from spawn to /healthz 200.
+    SEAM comes from the source tree `root` (another commit's worktree for a same-run comparison), with `flags`
+    added to its command line."""
 
-    def __init__(self, kind, workdir, rows_path=None, settings=None):
+    def __init__(self, kind, workdir, rows_path=None, root=ROOT, cores=SERVER_CORE, flags=()):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         if kind.startswith("seam"):
             variant = {"seam": "full", "seam-metrics": "full"}.get(kind, kind.removeprefix("seam-"))
-            args = [os.path.join(BENCH, "seam_variant.py"), variant, f"--port={self.port}"]
+            args = [os.path.join(root, "bench", "seam_variant.py"), variant, f"--port={self.port}"]
             args += [f"--db_path={os.path.join(workdir, 'seam.db')}", "--log_level=warning", "--bcrypt_rounds=12"]
-            args += [f"--admin_email={ADMIN_EMAIL}"]
-            args += [f"--{name}={value}" for name, value in (settings or {}).items()]
+            args += [f"--admin_email={ADMIN_EMAIL}", f"--max_connections={MAX_CONNECTIONS}", *flags]
             if kind == "seam-metrics":
                 args.append("--metrics=true")  # every request observed by prometheus_client (issue 15)
         elif kind.startswith("stock"):
@@ -77,7 +83,7 @@ class Server:
             args = [os.path.join(BENCH, "baselines.py"), kind, str(self.port)] + ([rows_path] if rows_path else [])
         env = {**os.environ, "SEAM_ADMIN_PASSWORD": ADMIN_PASSWORD}
         spawned = time.perf_counter()
-        self.proc = subprocess.Popen(["taskset", "-c", SERVER_CORE, SERVER_PYTHON, *args], cwd=workdir, env=env)
+        self.proc = subprocess.Popen(["taskset", "-c", cores, SERVER_PYTHON, *args], cwd=workdir, env=env)
         deadline = spawned + 60
         while True:
             try:
@@ -136,9 +142,9 @@ def to_ms(text):
     raise ValueError(text)
 
 
-def prepare(workdir):
+def prepare(workdir, root=ROOT):
     """An existing database: admin, a writer (admin role) and USERS users in all; the 50-row JSON."""
-    server = Server("seam", workdir)
+    server = Server("seam", workdir, root=root)
     try:
         admin = http("POST", server.url + "/api/v1/auth/login", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
         token = admin["data"]["token"]
@@ -192,38 +198,48 @@ def counted_reads(url):
     return float(found.group(1)) if found else 0.0
 
 
+def alternating_reads(targets, rounds):
+    """wrk on GET /api/v1/users against several servers that are up at once, in 2 s bursts alternating between
+    them, the order reversed each round, so the load other jobs put on a shared machine falls on all alike.
+    `targets`: side -> (url, token, pids whose CPU counts). Per side and connection count: mean req/s and median
+    p99 of the bursts, and on-CPU µs per request answered, of all the pids (`cpu_us`) and of each one."""
+    sides = list(targets)
+    for url, token, _ in targets.values():
+        wrk(url + "/api/v1/users", 16, 2, token)  # warm-up: the page cache of every process behind it
+    result = {}
+    for connections in (16, 64):
+        bursts = {side: [] for side in sides}
+        for round_ in range(rounds):
+            for side in sides if round_ % 2 == 0 else sides[::-1]:
+                url, token, pids = targets[side]
+                before = [server_cpu_seconds(pid) for pid in pids]
+                burst = wrk(url + "/api/v1/users", connections, BURST_SECONDS, token)
+                spent = [server_cpu_seconds(pid) - b for pid, b in zip(pids, before, strict=True)]
+                bursts[side].append({**burst, "cpu": spent})
+        for side, measured in bursts.items():
+            requests = sum(b["requests"] for b in measured)
+            by_pid = [1e6 * sum(b["cpu"][i] for b in measured) / requests for i in range(len(targets[side][2]))]
+            result.setdefault(side, {})[connections] = {
+                "rps": statistics.mean(b["rps"] for b in measured),
+                "p99": statistics.median(b["p99"] for b in measured),
+                "requests": requests,
+                "cpu_us": sum(by_pid),
+                "cpu_us_by_pid": by_pid,
+            }
+    return result
+
+
 def metrics_cost(workdir, args):
-    """Reads with metrics off and on (issue 15): both servers up at once (each on a copy of the database), wrk
-    in 2 s bursts alternating between them, the order flipped each round, so the load other jobs put on a
-    shared machine falls on both alike. Per side and connection count: mean req/s and median p99 of the
-    bursts, and the server's on-CPU time per request over all of them."""
+    """Reads with metrics off and on (issue 15): both servers up at once (each on a copy of the database), in
+    alternating wrk bursts (`alternating_reads`), `--seconds` rounds per connection count."""
     on_dir = os.path.join(workdir, "metrics-on")
     os.makedirs(on_dir, exist_ok=True)
     shutil.copy(os.path.join(workdir, "seam.db"), on_dir)
     servers = {}
     try:
         servers = {"off": Server("seam", workdir), "on": Server("seam-metrics", on_dir)}
-        urls = {side: server.url + "/api/v1/users" for side, server in servers.items()}
-        keys = {side: tokens(server.url)[0] for side, server in servers.items()}
-        for side in servers:
-            wrk(urls[side], 16, 2, keys[side])  # warm-up
-        result = {}
-        for connections in (16, 64):
-            bursts = {side: [] for side in servers}
-            for round_ in range(args.seconds):
-                for side in ("off", "on") if round_ % 2 == 0 else ("on", "off"):
-                    pid = servers[side].proc.pid
-                    before = server_cpu_seconds(pid)
-                    burst = wrk(urls[side], connections, BURST_SECONDS, keys[side])
-                    bursts[side].append({**burst, "cpu": server_cpu_seconds(pid) - before})
-            for side, measured in bursts.items():
-                requests = sum(b["requests"] for b in measured)
-                result.setdefault(side, {})[connections] = {
-                    "rps": statistics.mean(b["rps"] for b in measured),
-                    "p99": statistics.median(b["p99"] for b in measured),
-                    "requests": requests,
-                    "cpu_us": 1e6 * sum(b["cpu"] for b in measured) / requests,
-                }
+        targets = {side: (s.url, tokens(s.url)[0], [s.proc.pid]) for side, s in servers.items()}
+        result = alternating_reads(targets, args.seconds)
         result["counted"] = counted_reads(servers["on"].url)
         return result
     finally:
@@ -244,9 +260,8 @@ def postgres_beside_sqlite(workdir, ids, args):
         copy = [SERVER_PYTHON, os.path.join(ROOT, "seam.py"), f"--db_path={os.path.join(workdir, 'seam.db')}"]
         subprocess.run([*copy, "migrate-to", url], check=True, capture_output=True, cwd=workdir)
         result = {"server_version": database.sql("SHOW server_version")[0][0]}
-        # 1000 sockets, the writer and the watcher's requests: past the default max_connections.
-        for side, settings in (("sqlite", {}), ("postgres", {"database_url": url})):
-            server = Server("seam", workdir, settings={"max_connections": 4000, **settings})
+        for side, flags in (("sqlite", ()), ("postgres", (f"--database_url={url}",))):
+            server = Server("seam", workdir, flags=flags)
             try:
                 admin, writer = tokens(server.url)
                 common = ["--url", server.url, "--token", admin, "--writer-token", writer, "--pid", server.proc.pid]
@@ -316,6 +331,7 @@ def machine():
         "packages": {p: metadata.version(p) for p in ("tornado", "python-socketio", "python-engineio", "aiohttp")},
         "wrk": wrk_version.split(" [")[0],
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "loadavg": os.getloadavg()[0],  # the machine is shared: how busy it was as the run ended
     }
 
 
@@ -327,25 +343,31 @@ def main():
     parser.add_argument("--output", default=os.path.join(BENCH, "RESULTS.md"))
     parser.add_argument(
         "--only",
-        choices=["metrics-cost", "postgres"],
+        choices=["metrics-cost", "scale", "postgres"],
         help="run only this comparison; the rest of results.json is kept",
     )
+    parser.add_argument("--base", default=scale.BASE, help="scale: the commit SEAM at HEAD is compared with")
     args = parser.parse_args()
     if not shutil.which("wrk") or not shutil.which("taskset"):
         raise SystemExit("bench needs wrk and taskset (apt-get install wrk util-linux)")
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # inherited: 10,000 sockets need as many descriptors
     results = os.path.join(BENCH, "results.json")
     workdir = tempfile.mkdtemp(prefix="seam-bench-")
     try:
         ids = prepare(workdir)
-        runs, costs, backends = [], [], []
-        for i in range(args.runs):
-            print(f"run {i + 1}/{args.runs}", flush=True)
-            if not args.only:
-                runs.append(one_run(workdir, ids, args))
-            if args.only != "postgres":
-                costs.append(metrics_cost(workdir, args))
-            if args.only != "metrics-cost":
-                backends.append(postgres_beside_sqlite(workdir, ids, args))
+        runs, costs, scaled, backends = [], [], [], []
+        with scale.Setup(workdir, args) as setup:
+            for i in range(args.runs):
+                print(f"run {i + 1}/{args.runs}", flush=True)
+                if not args.only:
+                    runs.append(one_run(workdir, ids, args))
+                if args.only in (None, "metrics-cost"):
+                    costs.append(metrics_cost(workdir, args))
+                if args.only in (None, "scale"):
+                    scaled.append(setup.run(i, ids))
+                if args.only in (None, "postgres"):
+                    backends.append(postgres_beside_sqlite(workdir, ids, args))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if args.only:
@@ -355,6 +377,9 @@ def main():
         raw = {"machine": machine(), "args": vars(args), "runs": runs}
     if costs:
         raw["metrics_cost"] = {"machine": machine(), "args": vars(args), "runs": costs}
+    if scaled:
+        raw["scale"] = {"machine": machine(), "args": vars(args), "base": setup.base, "runs": scaled}
+        raw["scale"]["max_connections"] = MAX_CONNECTIONS
     if backends:
         raw["postgres"] = {"machine": machine(), "args": vars(args), "runs": backends}
     with open(results, "w") as f:

@@ -7,6 +7,7 @@ nothing but the standard library, so `python bench/soak.py` runs on its own.
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -21,13 +22,35 @@ SEAM = str(ROOT / "seam.py")
 ADMIN_EMAIL = "admin@seam.bench"
 ADMIN_PASSWORD = "bench-admin-pass-1"  # noqa: S105 - the throwaway test server's admin
 START_SECONDS = 60
+PORTS_FROM = 10000  # test and bench servers take ports from here up to the ephemeral range
 STOP_SECONDS = 20
 
 
+def ephemeral_low():
+    """The lowest port the kernel hands out to outgoing connections (Linux default 32768)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A free loopback port below the ephemeral range, for a server to bind.
+
+    A port from bind(0) is an ephemeral one: between the probe and the server's bind, an outgoing connection
+    (to Redis, to another test's server) may take it as its local port, and a test then fails or talks to
+    another program. Below the range only another server can take it, which a probe sees.
+    """
+    high = ephemeral_low() - 1
+    for _ in range(200):
+        port = random.randint(PORTS_FROM, high)  # noqa: S311 - spreading ports, not a secret
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError(f"no free port between {PORTS_FROM} and {high}")
 
 
 def seam_env(**settings):
@@ -49,6 +72,26 @@ def http_json(method, url, body=None, token=None, timeout=10):
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
+
+
+def redis_argv(port, directory):
+    """Debian's redis-server on this loopback port, no persistence, its files in `directory`."""
+    return ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--dir", str(directory)]  # fmt: skip
+
+
+def redis_answers(port, seconds=START_SECONDS):
+    """True once the redis-server on this loopback port answers PING; False if it has not within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    return True
+        except OSError:
+            time.sleep(0.05)
+    return False
 
 
 class Process:

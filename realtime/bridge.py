@@ -177,7 +177,9 @@ class Presence:
 
     def _down(self, error):
         if self.up is not False:
-            log.error("redis unreachable (%s): serving on, this process's sockets only; retrying", error)
+            # A timeout's text is empty: the type says what happened ("TimeoutError", "ConnectionError: …").
+            reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+            log.error("redis unreachable (%s): serving on, this process's sockets only; retrying", reason)
         self.up = False
         self.queue.clear()
 

@@ -20,7 +20,7 @@ HEADERS = {
 }
 SOURCE_DIRS = ("app", "bench", "deploy", "handlers", "realtime", "security", "static", "store", "tests", "web", ".ci")
 NOT_OURS = ("static/vendor/", "tests/js/node_modules/", "tests/artifacts/")
-GENERATED = ("__pycache__", ".venv", ".pytest_cache")
+GENERATED = ("__pycache__", ".venv", ".venv-runtime", ".pytest_cache")  # .venv-runtime: `make bench`'s servers
 
 
 def source_files():

@@ -306,7 +306,9 @@ class Follower:
                     self.apply(change)
 
     async def on_change(self, change):
-        if self.catching_up:
+        """A change that does not follow the last one waits for the catch-up: python-socketio runs each message's
+        handler as its own task, so after a reconnect the first live change can run before on_connect does."""
+        if self.catching_up or change["seq"] != self.applied[-1] + 1:
             self.buffer.append(change)
         else:
             self.apply(change)

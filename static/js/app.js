@@ -87,7 +87,11 @@ onUnauthorized(() => logout(S.sessionExpired));
 
 const REFRESH_RETRY_SECONDS = 30;
 
-/** Renew the token at three quarters of its life (retrying while offline), so an open tab never expires. */
+/**
+ * Renew the token at three quarters of its life (retrying while offline), so an open tab never expires.
+ * No floor above that: `exp` is in whole seconds, so a 6 s token may have 5.1 s left, and a 5 s floor
+ * renewed it at the moment it expired (a race the tab lost under load, and was logged out).
+ */
 function scheduleRefresh(seconds = null) {
   clearTimeout(refreshTimer);
   const left = tokenSecondsLeft();
@@ -103,7 +107,7 @@ function scheduleRefresh(seconds = null) {
         if (error.status === 0) scheduleRefresh(REFRESH_RETRY_SECONDS);
       }
     },
-    (seconds ?? Math.max(5, left * 0.75)) * 1000,
+    (seconds ?? Math.max(1, left * 0.75)) * 1000,
   );
 }
 

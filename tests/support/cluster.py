@@ -8,11 +8,10 @@ import shutil
 import signal
 import socket
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
-from bench.seam_process import SEAM, START_SECONDS, free_port, seam_env
+from bench.seam_process import SEAM, free_port, redis_answers, redis_argv, seam_env
 from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.support.nginx import start_nginx
 
@@ -57,19 +56,10 @@ class Redis:
         self.start()
 
     def start(self):
-        argv = [redis_executable(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-        argv += ["--appendonly", "no", "--dir", str(self.workdir)]
+        argv = [redis_executable(), *redis_argv(self.port, self.workdir)[1:]]
         self.process = self.processes("redis", argv, self.workdir, None)
-        deadline = time.monotonic() + START_SECONDS
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"redis-server did not answer:\n{self.process.output()}")
+        if not redis_answers(self.port):
+            raise RuntimeError(f"redis-server did not answer:\n{self.process.output()}")
 
     def stop(self):
         self.process.kill()
