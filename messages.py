@@ -17,6 +17,7 @@ STILL_REFERENCED = "No se puede eliminar: existen registros relacionados"
 RATE_LIMITED = "Demasiados intentos fallidos, intenta de nuevo más tarde"
 TOO_MANY_REQUESTS = "Demasiadas solicitudes, intenta de nuevo en un momento"  # nginx's 429 (deploy/nginx.conf)
 DATABASE_BUSY = "La base de datos está ocupada por otro proceso; intenta de nuevo en unos segundos"
+DATABASE_UNREACHABLE = "No se puede conectar con la base de datos; intenta de nuevo en unos segundos"
 DATABASE_FULL = "No queda espacio en disco para guardar cambios; intenta de nuevo más tarde"
 
 # Validation (joined by ". ")

@@ -12,13 +12,14 @@ import signal
 import socket
 import sqlite3
 import sys
+import urllib.parse
 
 import tornado.netutil
 import tornado.options
 
 import messages as msg
 from app.application import make_app, make_server
-from app.config import SETTINGS, ConfigError, validate
+from app.config import DATABASE_SCHEMES, SETTINGS, ConfigError, validate
 from app.services import Services, check_admin_password
 from app.supervisor import Supervisor
 from app.version import VERSION
@@ -26,7 +27,7 @@ from handlers import READ_PERMISSIONS, ROUTE_TABLE, permission_catalog
 from realtime.operations import operation_id_from
 from security import emails
 from security.passwords import temporary_password
-from store.db import create_private
+from store.db import Database, create_private
 from store.errors import AppError
 from store.migrations import MIGRATIONS
 from store.seed import ADMIN_ROLE
@@ -45,6 +46,7 @@ commands:
   reset-password EMAIL    give an account a new temporary password (printed once)
   unlock EMAIL            clear an email's failed-login count (a running server applies it within a second)
   backup PATH             write a consistent copy of the database, also while the server runs
+  migrate-to URL          copy the SQLite database (db_path) into an empty PostgreSQL database, verified
 
 settings come from seam.conf (or --config=FILE), then SEAM_<NAME> environment variables,
 then --name=value flags:
@@ -328,7 +330,9 @@ async def unlock(services, email):
 
 
 def backup(config, target):
-    """SQLite's online backup: a consistent copy even while the server writes."""
+    """SQLite's online backup: a consistent copy even while the server writes. PostgreSQL has its own tools."""
+    if config["database_url"]:
+        raise ConfigError("backup copies an SQLite database; this one is PostgreSQL (database_url): use pg_dump")
     if not os.path.exists(config["db_path"]):
         raise ConfigError(f"invalid setting 'db_path': {config['db_path']!r} does not exist")
     if os.path.exists(target) and os.path.samefile(target, config["db_path"]):
@@ -352,16 +356,48 @@ def backup(config, target):
     print(f"backup of {config['db_path']} written to {target}")
 
 
+def migrate_to(config, url):
+    """Copy the SQLite database at db_path, everything and the change feed with its seqs, into an empty
+    PostgreSQL database (docs/deploy.md); the SQLite file is only read (after its own migrations)."""
+    path = config["db_path"]
+    if urllib.parse.urlsplit(url).scheme not in DATABASE_SCHEMES:
+        raise ConfigError(f"migrate-to: {url!r} is not a postgresql:// URL")
+    if not os.path.exists(path):
+        raise ConfigError(f"invalid setting 'db_path': {path!r} does not exist")
+    from store import migrate_to as copier  # asyncpg only for this command
+    from store import postgres
+
+    async def run():
+        source = Database(path)
+        try:
+            await source.open()  # an older SEAM's file gets this version's schema first
+        finally:
+            await source.close()
+        return await copier.copy(path, url)
+
+    name = postgres.redacted(url)
+    try:
+        copied = asyncio.run(run())
+    except copier.TargetNotEmpty as error:
+        raise ConfigError(f"migrate-to: {name} is not empty (table {error}): copy into an empty database") from None
+    except (sqlite3.Error, *postgres.Database.errors) as error:
+        raise ConfigError(f"migrate-to: cannot copy {path!r} to {name}: {error}") from None
+    counts = ", ".join(f"{table} {count}" for table, count in copied.items())
+    print(f"copied {path} to {name}: {counts}; verified (row counts, every row)")
+
+
 def run_command(config, args):
     command, operands = args[0], args[1:]
     by_email = {"create-admin": create_admin, "reset-password": reset_password, "unlock": unlock}
-    expected = {"routes": 0, "backup": 1, **dict.fromkeys(by_email, 1)}
+    expected = {"routes": 0, "backup": 1, "migrate-to": 1, **dict.fromkeys(by_email, 1)}
     if command not in expected or len(operands) != expected[command]:
         raise ConfigError(f"unknown command or wrong arguments: {' '.join(args)} (see --help)")
     if command == "routes":
         print_routes()
     elif command == "backup":
         backup(config, operands[0])
+    elif command == "migrate-to":
+        migrate_to(config, operands[0])
     else:
         email = emails.clean(operands[0])  # the API's rule: a trailing newline or a zero-width space is refused
         if email is None:

@@ -19,6 +19,7 @@ LOG_FORMATS = ("text", "json")
 # HS256 with a short key is cracked offline from any token (a one-letter secret was, by the attack pass).
 MIN_JWT_SECRET_BYTES = 32
 REDIS_SCHEMES = ("redis", "rediss", "unix")
+DATABASE_SCHEMES = ("postgresql", "postgres")
 # Socket ids start with `<instance>_`, which nginx reads to route a request to the process holding its socket.
 INSTANCE = re.compile(r"^[a-z0-9]{1,16}$")
 # /metrics does not throttle guesses: its bearer token must be too long to guess, and fit in a header.
@@ -40,6 +41,9 @@ SETTINGS = (
     Setting("address", "127.0.0.1", str, "address to bind (0.0.0.0 for every interface)"),
     Setting("proxy_headers", False, bool, "behind a reverse proxy: client address from X-Real-IP (login throttling)"),
     Setting("db_path", "seam.db", str, "SQLite database file, created on first start"),
+    Setting(
+        "database_url", "", str, "postgresql://user:password@host:port/db to use PostgreSQL (empty = SQLite at db_path)"
+    ),
     Setting("jwt_secret", "", str, "HS256 secret (32+ bytes); empty = generated on first start, kept in the database"),
     Setting("jwt_expires", "1h", str, "token lifetime: seconds or 30m, 1h, 7d"),
     Setting("session_max_age", "7d", str, "longest a session lasts from its login, however often it is refreshed"),
@@ -141,6 +145,8 @@ def validate(values):
         raise ConfigError(
             f"invalid setting 'redis_url': {config['redis_url']!r} is not a redis://, rediss:// or unix:// URL"
         )
+    if config["database_url"] and urllib.parse.urlsplit(config["database_url"]).scheme not in DATABASE_SCHEMES:
+        raise ConfigError("invalid setting 'database_url': must be a postgresql:// URL (or empty for SQLite)")
     if config["instance"] and not INSTANCE.match(config["instance"]):
         raise ConfigError(f"invalid setting 'instance': {config['instance']!r} must be 1-16 of a-z and 0-9")
     config["instance"] = config["instance"] or f"p{config['port']}"

@@ -3,9 +3,7 @@
 
 import asyncio
 import logging
-import os
 import secrets
-import sqlite3
 
 import attrs
 import tornado.ioloop
@@ -22,10 +20,11 @@ from security.passwords import Passwords, refuse_email_as_password, temporary_pa
 from security.throttle import Throttle
 from security.tokens import Authenticator, Tokens
 from store import seed
+from store.backends import database
 from store.cache import AuthCache
 from store.changes import ChangeRepository
-from store.db import ChangeProbe, Database, fold
-from store.errors import ValidationError
+from store.db import fold
+from store.errors import Unavailable, ValidationError
 from store.logins import LoginAudit
 from store.migrations import SchemaTooNew
 from store.permissions import PermissionRepository
@@ -84,7 +83,7 @@ class Services:
     def __init__(self, config, catalog):
         self.config = config
         self.catalog = catalog
-        self.db = Database(config["db_path"])
+        self.db = database(config)
         self.cache = AuthCache(self.db)
         self.users = UserRepository(self.db, self.cache)
         self.roles = RoleRepository(self.db, self.cache)
@@ -132,8 +131,8 @@ class Services:
 
         A database SEAM cannot use is a one-line start-up error, with its connections closed (their
         threads would otherwise keep the process alive after the error)."""
-        path = self.config["db_path"]
-        if admin_password and not os.path.exists(path):  # refused before the database file is created
+        path = self.db.name
+        if admin_password and not self.db.exists():  # refused before the database file is created
             check_admin_password(self.config, admin_password, self.config["admin_email"])
         try:
             await self._open(admin_password)
@@ -145,7 +144,7 @@ class Services:
                     f" SEAM {VERSION} knows up to {error.known}): start that newer version,"
                     " or restore the backup taken before the upgrade"
                 ) from None
-            if isinstance(error, (sqlite3.Error, OSError)):
+            if isinstance(error, self.db.errors):
                 reason = error.strerror if isinstance(error, OSError) and error.strerror else error
                 raise ConfigError(f"cannot use database {path!r}: {reason}") from None
             raise
@@ -153,10 +152,10 @@ class Services:
             self.publisher.start(await self.changes.latest_seq())
             self.writes.announcer = self.publisher
             if self.shared:
-                self.probe = ChangeProbe(self.config["db_path"])
-                self.data_version = self.probe.version()
+                self.probe = self.db.probe()
+                self.data_version = await self.probe.version()
                 await self.hub.start()
-                self.watcher = tornado.ioloop.PeriodicCallback(self.freshen, SHARED_CHECK_MS)
+                self.watcher = tornado.ioloop.PeriodicCallback(self._freshen_unasked, SHARED_CHECK_MS)
             else:
                 self.watcher = tornado.ioloop.PeriodicCallback(self._check_external_changes, EXTERNAL_CHECK_MS)
             self.watcher.start()
@@ -223,12 +222,19 @@ class Services:
         """Several processes: before a request or handshake, take in what the others committed since this one
         last looked. A revocation, a grant or a role change answered by another process applies here at once
         (not after a poll), and failed logins are counted across processes."""
-        version = self.probe.version()
+        version = await self.probe.version()
         if version != self.data_version:
             self.data_version = version
             self.cache.forget_all()
             self.publisher.catch_up()
             await self.throttle.load()
+
+    async def _freshen_unasked(self):
+        """The periodic check between requests: a database that cannot be reached is the next request's 503."""
+        try:
+            await self.freshen()
+        except Unavailable:
+            pass
 
     async def session_view(self, user_id):
         """{user, permissions, sidebarItems} as login, /auth/me and session:changed return them."""

@@ -247,6 +247,36 @@ def metrics_cost(workdir, args):
             server.stop()
 
 
+def postgres_beside_sqlite(workdir, ids, args):
+    """Reads, mutation latency and fan-out at 1000 sockets, SEAM on SQLite and on PostgreSQL (issue 14) in the same
+    run: PostgreSQL 15 with its default durability (fsync, synchronous_commit) pinned to the server core beside
+    SEAM, holding a migrate-to copy of the same database."""
+    sys.path.insert(0, ROOT)
+    from tests.support.postgres import PostgresServer
+
+    database = PostgresServer(options=(), prefix=("taskset", "-c", SERVER_CORE))
+    try:
+        url = database.database(migrated=False)
+        copy = [SERVER_PYTHON, os.path.join(ROOT, "seam.py"), f"--db_path={os.path.join(workdir, 'seam.db')}"]
+        subprocess.run([*copy, "migrate-to", url], check=True, capture_output=True, cwd=workdir)
+        result = {"server_version": database.sql("SHOW server_version")[0][0]}
+        for side, flags in (("sqlite", ()), ("postgres", (f"--database_url={url}",))):
+            server = Server("seam", workdir, flags=flags)
+            try:
+                admin, writer = tokens(server.url)
+                common = ["--url", server.url, "--token", admin, "--writer-token", writer, "--pid", server.proc.pid]
+                common += ["--mutate", f"/api/v1/users/{ids['subject']}", "--count", args.broadcasts]
+                result[side] = {
+                    "reads": reads(server, admin, args.seconds),
+                    "fanout": loadgen("fanout", *common, "--n", 1000),
+                }
+            finally:
+                server.stop()
+        return result
+    finally:
+        database.close()
+
+
 def one_run(workdir, ids, args):
     result = {"http": {}, "fanout": {}, "memory": {}, "startup": None, "logins": None}
     rows = os.path.join(workdir, "rows.json")
@@ -313,7 +343,7 @@ def main():
     parser.add_argument("--output", default=os.path.join(BENCH, "RESULTS.md"))
     parser.add_argument(
         "--only",
-        choices=["metrics-cost", "scale"],
+        choices=["metrics-cost", "scale", "postgres"],
         help="run only this comparison; the rest of results.json is kept",
     )
     parser.add_argument("--base", default=scale.BASE, help="scale: the commit SEAM at HEAD is compared with")
@@ -326,7 +356,7 @@ def main():
     workdir = tempfile.mkdtemp(prefix="seam-bench-")
     try:
         ids = prepare(workdir)
-        runs, costs, scaled = [], [], []
+        runs, costs, scaled, backends = [], [], [], []
         with scale.Setup(workdir, args) as setup:
             for i in range(args.runs):
                 print(f"run {i + 1}/{args.runs}", flush=True)
@@ -336,6 +366,8 @@ def main():
                     costs.append(metrics_cost(workdir, args))
                 if args.only in (None, "scale"):
                     scaled.append(setup.run(i, ids))
+                if args.only in (None, "postgres"):
+                    backends.append(postgres_beside_sqlite(workdir, ids, args))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if args.only:
@@ -348,6 +380,8 @@ def main():
     if scaled:
         raw["scale"] = {"machine": machine(), "args": vars(args), "base": setup.base, "runs": scaled}
         raw["scale"]["max_connections"] = MAX_CONNECTIONS
+    if backends:
+        raw["postgres"] = {"machine": machine(), "args": vars(args), "runs": backends}
     with open(results, "w") as f:
         json.dump(raw, f, indent=1)
     with open(args.output, "w") as f:

@@ -18,7 +18,7 @@ import tornado.web
 import messages as msg
 from handlers import schema
 from realtime.operations import Operation, operation_id_from
-from store.errors import AppError, Forbidden, Unauthorized, ValidationError
+from store.errors import AppError, ConstraintError, Forbidden, Unauthorized, ValidationError
 from store.unit import Origin
 from web.logs import current_operation
 from web.responses import envelope, prepare_error, set_security_headers
@@ -256,7 +256,7 @@ class ApiHandler(tornado.web.RequestHandler):
         self.finish(body)
 
     def log_exception(self, typ, value, tb):
-        if isinstance(value, (AppError, tornado.web.HTTPError, sqlite3.IntegrityError)):
+        if isinstance(value, (AppError, tornado.web.HTTPError, sqlite3.IntegrityError, ConstraintError)):
             return
         log.error(
             "unexpected error in %s %s (operation %s)",

@@ -18,7 +18,7 @@ import messages as msg
 from realtime.bridge import NUDGE, NUDGE_ROOM, Presence, close_manager, shared_manager
 from realtime.fanout import client_manager, socketio_handler
 from store.changes import change_view
-from store.errors import Forbidden, Unauthorized
+from store.errors import Forbidden, Unauthorized, Unavailable
 from web.responses import envelope, set_security_headers
 
 EVERYONE = "authenticated"
@@ -164,14 +164,14 @@ class RealtimeHub:
         token = auth.get("token") if isinstance(auth, dict) else None
         if not token or not isinstance(token, str):
             raise socketio.exceptions.ConnectionRefusedError(msg.SOCKET_TOKEN_REQUIRED)
-        if self.freshen is not None:
-            await self.freshen()
         try:
+            if self.freshen is not None:
+                await self.freshen()
             identity = await self.authenticator.identify(token)
             identity.ensure_password_changed()  # a socket would show data the API refuses until then
         except Unauthorized:
             raise socketio.exceptions.ConnectionRefusedError(msg.TOKEN_INVALID) from None
-        except Forbidden as refusal:
+        except (Forbidden, Unavailable) as refusal:  # Unavailable: the database cannot be reached now
             raise socketio.exceptions.ConnectionRefusedError(refusal.message) from None
         user = identity.user
         self.sockets[sid] = (user.idUser, user.roleId)

@@ -10,9 +10,12 @@ from the last seq it applied can never have skipped one still in flight.
 import asyncio
 import logging
 
+from store.errors import Unavailable
+
 # How long a change waits for the operation that made it to announce its own outcome before it goes out
 # anyway: a handler that never settles must not hold back every later change.
 HOLD_SECONDS = 10
+RETRY_SECONDS = 1
 BATCH = 500
 
 log = logging.getLogger("seam.realtime")
@@ -75,6 +78,11 @@ class ChangePublisher:
             self.wake.clear()
             try:
                 await self._drain()
+            except Unavailable as refusal:  # PostgreSQL unreachable: read the table again once it may be back
+                log.warning("announcing changes after seq %s waits for the database: %s", self.cursor, refusal)
+                self.behind = True
+                await asyncio.sleep(RETRY_SECONDS)
+                self.wake.set()
             except Exception:  # the database is closing, or a bug: log it, keep announcing later changes
                 log.exception("announcing changes after seq %s failed", self.cursor)
 

@@ -19,14 +19,14 @@ COLUMNS = (
     "seq, at, operation, operationId, actorId, initiatorSocketId, message, data, before, after, "
     "readPermission, broadcast, effects"
 )
-INSERT = f"INSERT INTO changes ({COLUMNS.split(', ', 1)[1]}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+WRITTEN = COLUMNS.split(", ", 1)[1]  # seq is the database's to number
 # Who may see a row: readers of its resource, the users it is about or whose session it changes, and the
 # roles whose sessions it changes. Parameters: the viewer's id, role id, then its readable permissions.
 VISIBLE = (
     "broadcast = 1 AND (readPermission IS NULL"
-    " OR ? IN (SELECT value FROM json_each(effects, '$.subjects'))"
-    " OR ? IN (SELECT value FROM json_each(effects, '$.refreshRoles'))"
-    " OR lower(readPermission) IN ({readable}))"
+    " OR ? IN ({subjects})"
+    " OR ? IN ({roles})"
+    " OR lower(readPermission) IN ({{readable}}))"
 )
 
 
@@ -115,28 +115,20 @@ class ChangeRepository:
     def __init__(self, db, retention):
         self.db = db
         self.retention = retention
+        self.visible = VISIBLE.format(
+            subjects=db.json_ids("effects", "subjects"), roles=db.json_ids("effects", "refreshRoles")
+        )
 
     async def keep_window(self):
-        """Prune past the retention window inside each change's own INSERT statement (a TEMP trigger on the
-        writer connection, so the configured window is never stored), and prune once now for a smaller one.
-        Called once per opened database: TEMP objects live and die with their connection."""
-        window = int(self.retention)
-        async with self.db.transaction() as tx:
-            await tx.execute(
-                "CREATE TEMP TRIGGER changes_retention AFTER INSERT ON main.changes"
-                f" BEGIN DELETE FROM changes WHERE seq <= NEW.seq - {window}; END"
-            )
-            await tx.execute(
-                "DELETE FROM changes WHERE seq <= (SELECT seq FROM sqlite_sequence WHERE name = 'changes') - ?",
-                (window,),
-            )
+        """Rows older than the retention window go as new ones are written (how is the backend's)."""
+        await self.db.keep_window(self.retention)
 
     async def insert(self, tx, origin, message, data, before, after, effects):
         """Write the change row inside its mutation's transaction (the retention trigger prunes the window)."""
         at = utc_now()
         stored_effects = dump(effects.dump()) if effects else None
-        seq = await tx.insert(
-            INSERT,
+        seq = await tx.insert_change(
+            WRITTEN,
             (
                 at,
                 origin.operation,
@@ -169,8 +161,7 @@ class ChangeRepository:
         )
 
     async def latest_seq(self):
-        row = await self.db.fetchone("SELECT seq FROM sqlite_sequence WHERE name = 'changes'")
-        return row[0] if row else 0
+        return await self.db.latest_seq()
 
     async def after(self, seq, limit):
         """Every change after `seq`, oldest first: what a publisher that fell behind has still to announce."""
@@ -187,7 +178,7 @@ class ChangeRepository:
         latest = await self.latest_seq()
         readable = sorted(viewer.grants.permissions)
         conditions, narrow_params = narrow.sql()
-        visible = VISIBLE.format(readable=", ".join("?" * len(readable)) or "NULL") + conditions
+        visible = self.visible.format(readable=", ".join("?" * len(readable)) or "NULL") + conditions
         params = (viewer.user.idUser, viewer.user.roleId, *readable, *narrow_params)
         if after_seq is None:
             rows = await self.db.fetchall(

@@ -17,6 +17,7 @@ import aiosqlite
 
 from store.errors import full, unavailable
 from store.migrations import migrate
+from store.transaction import Transaction
 
 log = logging.getLogger("seam.db")
 
@@ -90,12 +91,11 @@ class Queries:
         return await self.conn.execute_fetchall(sql, params)
 
 
-class Transaction(Queries):
-    """An open write unit; callbacks registered with on_commit run only once it is durable."""
+class Writer(Queries):
+    """The writer connection's statements inside a unit (store/transaction.py sends them here)."""
 
-    def __init__(self):
-        self.conn = None
-        self.after_commit = []
+    def __init__(self, conn):
+        self.conn = conn
 
     async def execute(self, sql, params=()):
         return await self.conn.execute(sql, params)
@@ -104,22 +104,26 @@ class Transaction(Queries):
         cur = await self.conn.execute(sql, params)
         return cur.lastrowid
 
-    def on_commit(self, callback):
-        self.after_commit.append(callback)
-
-    async def before_commit(self):
-        """The last statements of the unit, inside it (a unit of work writes its change row here)."""
+    async def insert_change(self, columns, values):
+        """The change row (AUTOINCREMENT numbers it; the retention trigger prunes the window)."""
+        return await self.insert(f"INSERT INTO changes ({columns}) VALUES ({', '.join('?' * len(values))})", values)
 
 
 class Database(Queries):
     """Opens, migrates and closes the SQLite file; hands out transactions and reads."""
 
+    errors = (sqlite3.Error, OSError)  # what makes the database unusable at start-up (a one-line error)
+
     def __init__(self, path):
         self.path = path
+        self.name = path
         self.writer = None
         self.reader = None
         self.write_lock = asyncio.Lock()
         self.observe_commit = None  # metrics: called with each COMMIT's duration in seconds
+
+    def exists(self):
+        return os.path.exists(self.path)
 
     async def open(self):
         create_private(self.path)
@@ -156,7 +160,7 @@ class Database(Queries):
         """
         tx = tx or Transaction()
         async with self.write_lock:
-            tx.conn = self.writer
+            tx.writer = Writer(self.writer)
             try:
                 await self.writer.execute("BEGIN IMMEDIATE")
                 try:
@@ -191,10 +195,37 @@ class Database(Queries):
     def conn(self):
         return self.reader
 
+    async def keep_window(self, window):
+        """Prune past the retention window inside each change's own INSERT statement (a TEMP trigger on the
+        writer connection, so the configured window is never stored), and prune once now for a smaller one.
+        Called once per opened database: TEMP objects live and die with their connection."""
+        window = int(window)
+        async with self.transaction() as tx:
+            await tx.execute(
+                "CREATE TEMP TRIGGER changes_retention AFTER INSERT ON main.changes"
+                f" BEGIN DELETE FROM changes WHERE seq <= NEW.seq - {window}; END"
+            )
+            await tx.execute(
+                "DELETE FROM changes WHERE seq <= (SELECT seq FROM sqlite_sequence WHERE name = 'changes') - ?",
+                (window,),
+            )
+
+    async def latest_seq(self):
+        row = await self.fetchone("SELECT seq FROM sqlite_sequence WHERE name = 'changes'")
+        return row[0] if row else 0
+
+    @staticmethod
+    def json_ids(column, key):
+        """SQL for the values in the JSON array at `key` of a JSON column."""
+        return f"SELECT value FROM json_each({column}, '$.{key}')"
+
     async def data_version(self):
         """Changes when another process (e.g. a maintenance subcommand) commits."""
         async with self.writer.execute("PRAGMA data_version") as cur:
             return (await cur.fetchone())[0]
+
+    def probe(self):
+        return ChangeProbe(self.path)
 
 
 class ChangeProbe:
@@ -206,7 +237,7 @@ class ChangeProbe:
     def __init__(self, path):
         self.conn = sqlite3.connect(path, isolation_level=None)
 
-    def version(self):
+    async def version(self):
         return self.conn.execute("PRAGMA data_version").fetchone()[0]
 
     def close(self):

@@ -69,6 +69,16 @@ def full():
     return Unavailable(msg.DATABASE_FULL, headers={"Retry-After": str(FULL_RETRY_SECONDS)})
 
 
+def unreachable():
+    """The database server cannot be reached (down, restarting, refusing connections): retry shortly."""
+    return Unavailable(msg.DATABASE_UNREACHABLE, headers={"Retry-After": str(BUSY_RETRY_SECONDS)})
+
+
+class ConstraintError(Exception):
+    """A write broke a constraint of the PostgreSQL schema; its text starts like SQLite's IntegrityError's
+    (UNIQUE / FOREIGN KEY), so both map to the same envelope."""
+
+
 def unavailable(error):
     """The 503 for an SQLite error that says the database is locked or full, else None (a real fault)."""
     code = getattr(error, "sqlite_errorcode", 0) & 0xFF

@@ -8,7 +8,8 @@ from store.models import Permission
 SELECT = "SELECT p.idPermission, p.nameUri, p.description FROM permissions p"
 # Roles holding at least every permission of role ?: the creator's own and those above it (e.g. admin).
 GRANT_TO_CONTAINERS = (
-    "INSERT INTO permissionXRole (roleId, permissionId) SELECT r.idRole, ? FROM roles r WHERE NOT EXISTS ("
+    "INSERT INTO permissionXRole (roleId, permissionId) SELECT r.idRole, CAST(? AS INTEGER) FROM roles r"
+    " WHERE NOT EXISTS ("
     " SELECT 1 FROM permissionXRole c WHERE c.roleId = ? AND NOT EXISTS ("
     "  SELECT 1 FROM permissionXRole x WHERE x.roleId = r.idRole AND x.permissionId = c.permissionId))"
 )
@@ -78,7 +79,8 @@ class PermissionRepository:
         await self._check_role(tx, role_id)
         await self.require(permission_id, tx)
         cur = await tx.execute(
-            "INSERT OR IGNORE INTO permissionXRole (roleId, permissionId) VALUES (?, ?)", (role_id, permission_id)
+            "INSERT INTO permissionXRole (roleId, permissionId) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (role_id, permission_id),
         )
         added = cur.rowcount == 1
         if added:

@@ -11,10 +11,13 @@ class SettingsRepository:
         return row[0] if row else None
 
     async def put(self, tx, key, value):
-        await tx.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, value))
+        await tx.execute(
+            ("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+            (key, value),
+        )
 
     async def keep_first(self, tx, key, value):
         """Store `value` unless the key has one already; returns the stored value (processes starting together
         on a new database must all end up with the same generated secret)."""
-        await tx.execute("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)", (key, value))
+        await tx.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING", (key, value))
         return (await tx.fetchone("SELECT value FROM settings WHERE key = ?", (key,)))[0]

@@ -11,8 +11,8 @@ import contextlib
 
 import attrs
 
-from store.db import Transaction
 from store.models import Effects, Revocation
+from store.transaction import Transaction
 
 
 @attrs.frozen

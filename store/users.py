@@ -2,6 +2,7 @@
 """Users repository: rows ↔ User models, uniqueness and lock-out rules as domain errors."""
 
 import messages as msg
+from store.changes import utc_now
 from store.errors import Conflict, NotFound
 from store.models import User, from_rows
 
@@ -11,7 +12,6 @@ COLUMNS = (
 )
 FROM = " FROM users u JOIN roles r ON r.idRole = u.roleId"
 SELECT = COLUMNS + FROM
-NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 ASSIGN_PERMISSION = "POST /api/v1/permission/assign"
 CAN_ASSIGN_COUNT = (
     "SELECT COUNT(*) FROM users WHERE isActive = 1 AND roleId IN ("
@@ -158,8 +158,8 @@ class UserRepository:
         await self.ensure_someone_can_assign(tx)
 
     async def _write(self, tx, user_id, sets, params):
-        sets = [*sets, f"updatedAt = {NOW}"]
-        await tx.execute(f"UPDATE users SET {', '.join(sets)} WHERE idUser = ?", (*params, user_id))
+        sets = [*sets, "updatedAt = ?"]  # the time in Python, the same format on every backend
+        await tx.execute(f"UPDATE users SET {', '.join(sets)} WHERE idUser = ?", (*params, utc_now(), user_id))
         tx.on_commit(lambda: self.cache.forget_user(user_id))
 
     async def ensure_someone_can_assign(self, tx):

@@ -11,8 +11,39 @@ from app.config import validate
 from app.services import Services
 from handlers import permission_catalog
 from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, Api, EventRecorder
+from tests.support.postgres import PostgresServer
 
 pytest_plugins = ["tests.support.processes"]  # the `processes` fixture
+BACKENDS = ("sqlite", "postgres")
+
+
+def pytest_generate_tests(metafunc):
+    """Modules marked both_backends run each test on both databases, but for the tests marked sqlite_only."""
+    definition = metafunc.definition
+    if "backend" in metafunc.fixturenames and definition.get_closest_marker("both_backends"):
+        chosen = ("sqlite",) if definition.get_closest_marker("sqlite_only") else BACKENDS
+        metafunc.parametrize("backend", chosen, indirect=True, ids=chosen)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One real PostgreSQL for the session (tests/support/postgres.py); started on first use."""
+    server = PostgresServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def backend(request):
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def database_settings(request, backend):
+    """{} for SQLite (db_path in the test's temp dir); a fresh PostgreSQL database's database_url otherwise."""
+    if backend == "postgres":
+        return {"database_url": request.getfixturevalue("postgres_server").database()}
+    return {}
 
 
 @pytest.fixture
@@ -41,8 +72,16 @@ def overrides():
 
 
 @pytest.fixture
-def config(tmp_path, overrides):
-    return validate({"db_path": str(tmp_path / "seam.db"), "bcrypt_rounds": 4, "admin_email": ADMIN_EMAIL, **overrides})
+def config(tmp_path, overrides, database_settings):
+    return validate(
+        {
+            "db_path": str(tmp_path / "seam.db"),
+            "bcrypt_rounds": 4,
+            "admin_email": ADMIN_EMAIL,
+            **database_settings,
+            **overrides,
+        }
+    )
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ import pytest
 
 from tests.support.clients import ADMIN_PASSWORD, PASSWORD
 
+pytestmark = pytest.mark.both_backends
+
 LINE = re.compile(
     r"^(?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d{3}) (?P<ms>\d+\.\d)ms"
     r" op=(?P<op>\S+) user=(?P<user>\S+) ip=(?P<ip>\S+)$"

@@ -1,9 +1,7 @@
 # SPDX-License-Identifier: MIT
 """/auth: login, me, refresh, password change, and the token checks of SPEC §3."""
 
-import sqlite3
 import time
-from contextlib import closing
 
 import jwt
 import pytest
@@ -11,7 +9,10 @@ import pytest
 import messages as msg
 from handlers import permission_catalog
 from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, assert_error
+from tests.support.database import sql
 from tests.test_realtime_session import refused as refused_socket
+
+pytestmark = pytest.mark.both_backends
 
 USER_FIELDS = {
     "idUser",
@@ -247,8 +248,7 @@ async def test_a_temporary_password_opens_only_the_way_to_change_it(api, base_ur
             response = await api.fetch(method, path, json=body, token=bearer)
             assert_error(response, 403, msg.MUST_CHANGE_PASSWORD)
     assert await refused_socket(base_url, token) == msg.MUST_CHANGE_PASSWORD
-    with closing(sqlite3.connect(config["db_path"])) as db:
-        assert db.execute("SELECT COUNT(*) FROM roles WHERE roleName = 'sneaky'").fetchone()[0] == 0
+    assert sql(config, "SELECT COUNT(*) FROM roles WHERE roleName = 'sneaky'")[0][0] == 0
     changed = await api.fetch(
         "PUT", "/auth/password", json={"currentPassword": temporary, "newPassword": "my-own-pass-1"}, token=token
     )

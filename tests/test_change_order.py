@@ -9,7 +9,11 @@ skip 125 if it disconnected in between.
 
 import asyncio
 
+import pytest  # noqa
+
 from handlers.roles import RoleHandler
+
+pytestmark = pytest.mark.both_backends
 
 
 async def wait_for_seq(services, seq):

@@ -5,7 +5,6 @@ import asyncio
 import os
 import pathlib
 import socket
-import sqlite3
 import subprocess
 import sys
 
@@ -18,8 +17,11 @@ from bench.seam_process import seam_env
 from handlers import permission_catalog
 from store.unit import Origin
 from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, Api, EventRecorder, assert_error
+from tests.support.database import database_env, sql
 from tests.support.processes import run_seam_async
 from tests.support.realtime import barrier, changes, no_secrets
+
+pytestmark = pytest.mark.both_backends
 
 READ_USERS = "GET /api/v1/users"
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -213,8 +215,7 @@ async def test_audit_fields_states_and_who_may_read_them(api, sockets, config):
     assert reader_update["before"] == update["before"]
 
     no_secrets([feed, as_watcher, as_reader, tab.events], reset.data["temporaryPassword"], "changed-pass-7", PASSWORD)
-    with sqlite3.connect(f"file:{config['db_path']}?mode=ro", uri=True) as db:
-        stored = " ".join(str(v) for row in db.execute("SELECT * FROM changes") for v in row)
+    stored = " ".join(str(v) for row in sql(config, "SELECT * FROM changes") for v in row)
     assert "$2b$" not in stored and reset.data["temporaryPassword"] not in stored and "changed-pass-7" not in stored
     assert ADMIN_PASSWORD not in stored and "tokenVersion" not in stored
 
@@ -225,8 +226,7 @@ async def test_retention_prunes_and_old_since_is_gone(api, config):
     admin = await api.login()
     for n in range(8):
         assert (await api.fetch("POST", "/roles", json={"roleName": f"role-{n}"}, token=admin)).status == 201
-    with sqlite3.connect(f"file:{config['db_path']}?mode=ro", uri=True) as db:
-        kept = [row[0] for row in db.execute("SELECT seq FROM changes ORDER BY seq")]
+    kept = [row[0] for row in sql(config, "SELECT seq FROM changes ORDER BY seq")]
     assert kept == [4, 5, 6, 7, 8]
     window = await api.fetch("GET", "/changes?since=3&limit=2", token=admin)
     assert [c["seq"] for c in window.data] == [4, 5]
@@ -368,8 +368,7 @@ async def test_a_smaller_window_at_restart_prunes_at_start_and_a_rollback_prunes
     """The window is kept by the INSERT itself (a trigger): a rolled-back change deletes nothing either."""
 
     def kept():
-        with sqlite3.connect(f"file:{config['db_path']}?mode=ro", uri=True) as db:
-            return [row[0] for row in db.execute("SELECT seq FROM changes ORDER BY seq")]
+        return [row[0] for row in sql(config, "SELECT seq FROM changes ORDER BY seq")]
 
     async def record(services, operation_id):
         """One change in its own unit of work."""
@@ -411,7 +410,7 @@ async def test_the_activity_filters_narrow_the_history(api, config, tmp_path):
     await api.create_user(admin, "forgetful@seam.test", 2)
     editor = await api.login("editor@seam.test", PASSWORD)
     assert (await api.fetch("PUT", f"/roles/{role_id}", json={"description": "x"}, token=editor)).status == 200
-    env = seam_env(db_path=config["db_path"], bcrypt_rounds=4, admin_email=ADMIN_EMAIL)
+    env = seam_env(**database_env(config), bcrypt_rounds=4, admin_email=ADMIN_EMAIL)
     reset = await run_seam_async("reset-password", "forgetful@seam.test", cwd=tmp_path, env=env)
     assert reset.returncode == 0, reset.stderr
     everything = (await api.fetch("GET", "/changes", token=admin)).data

@@ -2,14 +2,15 @@
 """SPEC §10 privilege containment: a delegated permission never reaches past what the caller holds itself."""
 
 import itertools
-import sqlite3
-from contextlib import closing
 
 import pytest
 
 import messages as msg
 from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, assert_error
+from tests.support.database import sql
 from tests.support.realtime import progress, statuses
+
+pytestmark = pytest.mark.both_backends
 
 USER_ROLE = 2
 CALLS = itertools.count(1)
@@ -24,11 +25,10 @@ USER_ACTIONS = (
 
 def snapshot(config):
     """Everything a refused action could have changed."""
-    with closing(sqlite3.connect(config["db_path"])) as db, db:
-        return [
-            db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
-            for table in ("users", "roles", "permissions", "permissionXRole", "changes")
-        ]
+    return [
+        sql(config, f"SELECT * FROM {table} ORDER BY 1, 2")
+        for table in ("users", "roles", "permissions", "permissionXRole", "changes")
+    ]
 
 
 @pytest.fixture
@@ -146,11 +146,12 @@ async def test_a_registered_permission_goes_to_its_creator_and_the_roles_above_i
         "POST", "/permission/register", json={"nameUri": "GET /api/v1/reports", "description": "Informes"}, token=token
     )
     assert created.status == 201
-    with closing(sqlite3.connect(config["db_path"])) as db:
-        holders = db.execute(
-            "SELECT roleId FROM permissionXRole WHERE permissionId = ? ORDER BY roleId", (created.data["idPermission"],)
-        ).fetchall()
-        audit = db.execute("SELECT after FROM changes WHERE operation = 'permissions:create'").fetchone()[0]
+    holders = sql(
+        config,
+        "SELECT roleId FROM permissionXRole WHERE permissionId = ? ORDER BY roleId",
+        (created.data["idPermission"],),
+    )
+    audit = sql(config, "SELECT after FROM changes WHERE operation = 'permissions:create'")[0][0]
     assert holders == [(1,), (own_role,)]  # admin holds everything the delegate holds; "user" does not
     assert f'"roles":[1,{own_role}]' in audit
     grant = {"roleId": USER_ROLE, "permissionId": created.data["idPermission"]}

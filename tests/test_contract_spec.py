@@ -54,9 +54,13 @@ def start_server(tmp_path, name, argv=(), conf=None, **settings):
     return process, f"http://127.0.0.1:{port}"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    process, url = start_server(tmp_path_factory.mktemp("contract"), "main", max_body_bytes=65536)
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def server(request, tmp_path_factory):
+    """One server per backend: the whole contract holds on SQLite and on PostgreSQL (database_url)."""
+    database = {}
+    if request.param == "postgres":
+        database["database_url"] = request.getfixturevalue("postgres_server").database()
+    process, url = start_server(tmp_path_factory.mktemp("contract"), "main", max_body_bytes=65536, **database)
     yield url
     process.kill()
 

@@ -2,15 +2,16 @@
 """SPEC §10 credentials: one form per email and nothing invisible in it, passwords bcrypt can keep whole,
 and bcrypt's cost the same for every login."""
 
-import sqlite3
 import unicodedata
-from contextlib import closing
 
 import bcrypt
 import pytest
 
 import messages as msg
 from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, assert_error
+from tests.support.database import sql
+
+pytestmark = pytest.mark.both_backends
 
 USER_ROLE = 2
 NFC = unicodedata.normalize("NFC", "josé@seam.test")
@@ -22,8 +23,7 @@ def new_user(email="ana@seam.test", password=PASSWORD):
 
 
 def stored_users(config):
-    with closing(sqlite3.connect(config["db_path"])) as db:
-        return db.execute("SELECT idUser, email, password, tokenVersion FROM users ORDER BY idUser").fetchall()
+    return sql(config, "SELECT idUser, email, password, tokenVersion FROM users ORDER BY idUser")
 
 
 async def test_emails_are_one_normal_form(api, config):
@@ -40,11 +40,11 @@ async def test_emails_are_one_normal_form(api, config):
 async def test_an_account_stored_decomposed_is_still_found(api, config):
     """Rows from before normalization may hold NFD: lookups and uniqueness compare canonically."""
     admin = await api.login()
-    with closing(sqlite3.connect(config["db_path"])) as db, db:
-        db.execute(
-            "INSERT INTO users (full_name, email, password, roleId) VALUES ('Old', ?, ?, 2)",
-            (NFD, bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode()),
-        )
+    sql(
+        config,
+        "INSERT INTO users (full_name, email, password, roleId) VALUES ('Old', ?, ?, 2)",
+        (NFD, bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode()),
+    )
     assert (await api.fetch("POST", "/auth/login", json={"email": NFC, "password": PASSWORD})).status == 200
     assert_error(await api.fetch("POST", "/users", json=new_user(NFC), token=admin), 409, msg.EMAIL_IN_USE)
 
@@ -129,14 +129,12 @@ async def test_a_login_rehashes_a_hash_of_another_cost(api, config, overrides):
     admin = await api.login()
     user_id = await api.create_user(admin, "old@seam.test", USER_ROLE)
     old_hash = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode()
-    with closing(sqlite3.connect(config["db_path"])) as db, db:
-        db.execute("UPDATE users SET password = ? WHERE idUser = ?", (old_hash, user_id))
-        updated_at = db.execute("SELECT updatedAt FROM users WHERE idUser = ?", (user_id,)).fetchone()[0]
+    sql(config, "UPDATE users SET password = ? WHERE idUser = ?", (old_hash, user_id))
+    updated_at = sql(config, "SELECT updatedAt FROM users WHERE idUser = ?", (user_id,))[0][0]
     token = await api.login("old@seam.test", PASSWORD)
-    with closing(sqlite3.connect(config["db_path"])) as db:
-        digest, version, still = db.execute(
-            "SELECT password, tokenVersion, updatedAt FROM users WHERE idUser = ?", (user_id,)
-        ).fetchone()
+    [(digest, version, still)] = sql(
+        config, "SELECT password, tokenVersion, updatedAt FROM users WHERE idUser = ?", (user_id,)
+    )
     assert digest.startswith("$2b$05$") and bcrypt.checkpw(PASSWORD.encode(), digest.encode())
     assert (version, still) == (0, updated_at)  # not an edit: tokens stay valid, no updatedAt
     assert (await api.fetch("GET", "/auth/me", token=token)).status == 200

@@ -24,6 +24,8 @@ from socketio import packet as sio_packet
 
 from realtime.fanout import ChurnCollector, FanoutManager, fast_path_refused, socketio_handler
 
+pytestmark = pytest.mark.both_backends
+
 CLIENTS = 40
 OPERATIONS = 150
 ROOMS = 4

@@ -14,6 +14,8 @@ import tornado.iostream
 import messages as msg
 from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, assert_error
 
+pytestmark = pytest.mark.both_backends
+
 TABLES = ("users", "roles", "permissions", "permissionXRole", "sidebarItems", "roleXItem", "changes")
 GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")
 

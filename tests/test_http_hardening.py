@@ -12,6 +12,8 @@ from handlers.misc import CONSOLE_CSP
 from tests.support.clients import assert_error
 from web.responses import DATA_CSP
 
+pytestmark = pytest.mark.both_backends
+
 ALLOWED = "https://app.example"
 OTHER = "https://evil.example"
 LIMIT = 4096

@@ -3,22 +3,22 @@
 through GET /users/logins by the roles holding that permission only."""
 
 import re
-import sqlite3
-from contextlib import closing
 
 import pytest
 
 import messages as msg
 from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, assert_error
+from tests.support.database import sql
 from tests.test_throttle import login_from
+
+pytestmark = pytest.mark.both_backends
 
 USER_ROLE = 2
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
 def stored(config):
-    with closing(sqlite3.connect(config["db_path"])) as db:
-        return db.execute("SELECT outcome, userId, email, address FROM logins ORDER BY id").fetchall()
+    return sql(config, "SELECT outcome, userId, email, address FROM logins ORDER BY id")
 
 
 def entries(response):
@@ -53,8 +53,7 @@ async def test_every_answered_login_is_recorded_without_a_password(api, base_url
     assert all(ISO_UTC.match(e["at"]) for e in listed.data)
     ids = [e["id"] for e in listed.data]
     assert ids == sorted(ids, reverse=True)
-    with closing(sqlite3.connect(config["db_path"])) as db:
-        everything = " ".join(str(v) for row in db.execute("SELECT * FROM logins") for v in row)
+    everything = " ".join(str(v) for row in sql(config, "SELECT * FROM logins") for v in row)
     for secret in ("guess-", PASSWORD, ADMIN_PASSWORD, "typed-my-password-here", "$2b$"):
         assert secret not in everything
     # A login stays a read: no change row, nothing in the feed.
@@ -75,8 +74,7 @@ async def test_only_the_newest_attempts_are_kept(api, services, config):
     services.logins.kept = 3
     for _ in range(5):
         await api.login()
-    with closing(sqlite3.connect(config["db_path"])) as db:
-        assert [row[0] for row in db.execute("SELECT id FROM logins ORDER BY id")] == [3, 4, 5]
+    assert [row[0] for row in sql(config, "SELECT id FROM logins ORDER BY id")] == [3, 4, 5]
 
 
 async def test_filters_and_pages(api, base_url):

@@ -8,6 +8,8 @@ from app.version import VERSION
 from handlers import ROUTE_TABLE
 from handlers.routing import PARAM
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
 def overrides():

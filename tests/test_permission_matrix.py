@@ -17,6 +17,8 @@ from handlers import ROUTE_TABLE
 from handlers.routing import PARAM
 from tests.support.clients import ADMIN_EMAIL, PASSWORD, assert_error
 
+pytestmark = pytest.mark.both_backends
+
 MISSING_ID = "987654"
 RBAC = [r for r in ROUTE_TABLE if r.guard == "rbac"]
 AUTH = [r for r in ROUTE_TABLE if r.guard == "auth"]

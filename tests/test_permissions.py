@@ -3,9 +3,13 @@
 
 from urllib.parse import quote
 
+import pytest  # noqa
+
 import messages as msg
 from handlers import ROUTE_TABLE, permission_catalog
 from tests.support.clients import assert_error
+
+pytestmark = pytest.mark.both_backends
 
 USER_ROLE = 2
 

@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: MIT
 """Guards of every route (SPEC §4), generated from the route table, and role changes applying at once."""
 
-import sqlite3
-from contextlib import closing
+import pytest  # noqa
 
 import messages as msg
 from handlers import ROUTE_TABLE
 from tests.support.clients import PASSWORD, assert_error
+from tests.support.database import sql
+
+pytestmark = pytest.mark.both_backends
 
 USER_ROLE = 2
 CONTRACT_ONLY = {"/changes"}  # has its own issue and tests
@@ -84,8 +86,7 @@ async def test_role_with_a_subset_gets_403_on_exactly_the_missing_routes(api):
 async def test_permission_names_compare_case_insensitively(api, config):
     admin = await api.login()
     role_id = await api.create_role(admin, "casing", ["GET /api/v1/users"])
-    with closing(sqlite3.connect(config["db_path"])) as db, db:
-        db.execute("UPDATE permissions SET nameUri = 'get /API/V1/USERS' WHERE nameUri = 'GET /api/v1/users'")
+    sql(config, "UPDATE permissions SET nameUri = 'get /API/V1/USERS' WHERE nameUri = 'GET /api/v1/users'")
     # The cache is fed only after this point: the first request for this role loads the new spelling.
     await api.create_user(admin, "casing@seam.test", role_id)
     token = await api.login("casing@seam.test", PASSWORD)

@@ -7,6 +7,8 @@ import messages as msg
 from tests.support.realtime import statuses
 from tests.test_realtime_session import refused
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
 def overrides():

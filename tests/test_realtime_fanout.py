@@ -10,6 +10,8 @@ from handlers.base import ApiHandler
 from tests.support.clients import ADMIN_PASSWORD, PASSWORD
 from tests.support.realtime import barrier, changes, no_secrets, without_barriers
 
+pytestmark = pytest.mark.both_backends
+
 READ_USERS = "GET /api/v1/users"
 
 

@@ -5,9 +5,13 @@ import asyncio
 import logging
 import re
 
+import pytest  # noqa
+
 import messages as msg
 from tests.support.clients import assert_error
 from tests.support.realtime import barrier, changes, progress, statuses, without_barriers
+
+pytestmark = pytest.mark.both_backends
 
 GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")
 

@@ -2,9 +2,7 @@
 """SPEC §6 sessions over the socket: handshake errors, session:changed and its role room, session:revoked."""
 
 import asyncio
-import sqlite3
 import time
-from contextlib import closing
 
 import jwt
 import pytest
@@ -12,7 +10,10 @@ import socketio
 
 import messages as msg
 from tests.support.clients import PASSWORD, EventRecorder, assert_error
+from tests.support.database import sql
 from tests.support.realtime import barrier, changes, without_barriers
+
+pytestmark = pytest.mark.both_backends
 
 READ_USERS = "GET /api/v1/users"
 
@@ -166,8 +167,7 @@ async def test_logging_out_other_sessions_keeps_the_callers_session_and_password
     other_token = await api.login("leaver@seam.test", PASSWORD)
     caller, other_tab = await sockets(token), await sockets(other_token)
     admin_tab = await sockets(admin)
-    with closing(sqlite3.connect(config["db_path"])) as db:
-        updated_at = db.execute("SELECT updatedAt FROM users WHERE idUser = ?", (user_id,)).fetchone()[0]
+    updated_at = sql(config, "SELECT updatedAt FROM users WHERE idUser = ?", (user_id,))[0][0]
 
     closed = await api.fetch("POST", "/auth/logoutOthers", token=token, headers={"X-Socket-ID": caller.sid})
     assert closed.status == 200 and closed.body["message"] == msg.SESSIONS_CLOSED
@@ -197,11 +197,9 @@ async def test_logging_out_other_sessions_keeps_the_callers_session_and_password
         assert [c["operation"] for c in changes(tab)] == ["roles:create"]  # the barrier only
     feed = await api.fetch("GET", "/changes?limit=500", token=admin)
     assert "auth:logoutOthers" not in [c["operation"] for c in feed.data]
-    with closing(sqlite3.connect(config["db_path"])) as db:
-        row = db.execute("SELECT updatedAt, tokenVersion FROM users WHERE idUser = ?", (user_id,)).fetchone()
-        assert row == (updated_at, 1)
-        stored = db.execute("SELECT actorId, broadcast FROM changes WHERE operation = 'auth:logoutOthers'").fetchall()
-        assert stored == [(user_id, 0)]
+    assert sql(config, "SELECT updatedAt, tokenVersion FROM users WHERE idUser = ?", (user_id,)) == [(updated_at, 1)]
+    stored = sql(config, "SELECT actorId, broadcast FROM changes WHERE operation = 'auth:logoutOthers'")
+    assert stored == [(user_id, 0)]
 
 
 async def test_logging_out_other_sessions_needs_a_session_that_may_act(api):

@@ -1,9 +1,13 @@
 # SPDX-License-Identifier: MIT
 """SPEC §6 targeting: who hears an operation's progress, and who hears nothing at all."""
 
+import pytest  # noqa
+
 import messages as msg
 from tests.support.clients import PASSWORD, assert_error
 from tests.support.realtime import barrier, changes, statuses, without_barriers
+
+pytestmark = pytest.mark.both_backends
 
 
 async def _viewer(api, admin, email="viewer@seam.test", permissions=()):

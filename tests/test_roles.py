@@ -1,8 +1,12 @@
 # SPDX-License-Identifier: MIT
 """/roles: list, create, edit, delete."""
 
+import pytest  # noqa
+
 import messages as msg
 from tests.support.clients import assert_error
+
+pytestmark = pytest.mark.both_backends
 
 
 async def test_list(api):

@@ -3,8 +3,6 @@
 none, and a handler that breaks that rule is a programming error (a 500 that writes nothing), not a silent gap."""
 
 import random
-import sqlite3
-from contextlib import closing
 
 import pytest
 
@@ -14,6 +12,9 @@ from handlers import API_HANDLERS, ROUTE_TABLE
 from handlers.roles import RoleHandler
 from handlers.users import UsersHandler
 from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, assert_error
+from tests.support.database import sql
+
+pytestmark = pytest.mark.both_backends
 
 USER_BODY = {"full_name": "Route Check", "password": PASSWORD, "roleId": 2}
 
@@ -121,8 +122,7 @@ async def _on_item(api, admin, suffix, body=None, assigned=False):
 
 
 def change_rows(config):
-    with closing(sqlite3.connect(f"file:{config['db_path']}?mode=ro", uri=True)) as db:
-        return db.execute("SELECT COUNT(*) FROM changes").fetchone()[0]
+    return sql(config, "SELECT COUNT(*) FROM changes")[0][0]
 
 
 def test_every_route_has_a_scenario():

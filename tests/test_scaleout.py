@@ -18,7 +18,7 @@ from app.version import VERSION
 from bench.seam_process import ROOT, SEAM, seam_env
 from realtime.fanout import FanoutManager
 from tests.support.clients import PASSWORD, Api, EventRecorder, assert_error
-from tests.support.cluster import Cluster, Redis, consecutive_free_ports
+from tests.support.cluster import Cluster, Hosts, Redis, consecutive_free_ports
 from tests.support.interop import check_interop_report, run_interop
 from tests.support.realtime import changes, progress
 
@@ -26,8 +26,23 @@ pytestmark = pytest.mark.timeout(120)
 READ_USERS = "GET /api/v1/users"
 
 
+def topology(request, processes, tmp_path, **options):
+    """sqlite: three processes under one supervisor sharing one SQLite file; postgres: three separate "hosts"
+    (own working directories, no shared file) on one PostgreSQL. Both with one Redis."""
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_server").database()
+        return Hosts(processes, tmp_path, url, **options)
+    return Cluster(processes, tmp_path, **options)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def cluster(request, processes, tmp_path):
+    return topology(request, processes, tmp_path, nginx=False)
+
+
 @pytest.fixture
-def cluster(processes, tmp_path):
+def supervised(processes, tmp_path):
+    """The supervisor's own behaviour (serve --processes): one machine, SQLite."""
     return Cluster(processes, tmp_path, nginx=False)
 
 
@@ -61,7 +76,8 @@ def test_several_processes_need_redis(tmp_path):
     ]
 
 
-def test_the_supervisor_restarts_a_dead_process_and_stops_them_all(cluster):
+def test_the_supervisor_restarts_a_dead_process_and_stops_them_all(supervised):
+    cluster = supervised
     assert [cluster.health(i) for i in range(3)] == [{"status": "ok", "version": VERSION, "redis": "ok"}] * 3
     killed = cluster.kill(cluster.ports[1])
     cluster.supervisor.wait_until_up(cluster.urls[1] + "/healthz")  # started again by the supervisor
@@ -134,9 +150,9 @@ async def test_a_grant_made_on_one_process_applies_on_another_before_the_next_re
     await tab.close()
 
 
-@pytest.fixture
-def throttled(processes, tmp_path):
-    return Cluster(processes, tmp_path, nginx=False, login_max_failures=3)
+@pytest.fixture(params=["sqlite", "postgres"])
+def throttled(request, processes, tmp_path):
+    return topology(request, processes, tmp_path, nginx=False, login_max_failures=3)
 
 
 async def test_failed_logins_count_across_processes(throttled):
@@ -194,23 +210,24 @@ async def test_redis_going_away_keeps_http_and_sockets_serving_and_nothing_is_mi
     for tab in tabs:
         await tab.wait_for(lambda events, tab=tab: len(changes(tab)) >= len(feed), timeout=15)
         assert [c["seq"] for c in changes(tab)] == [c["seq"] for c in feed]
-    log = cluster.supervisor.output()
+    log = cluster.output()
     assert log.count("redis unreachable") == 3 and log.count("redis reachable again") == 3
     for tab in tabs:
         await tab.close()
 
 
-def test_sigterm_reaches_every_process(cluster):
+def test_sigterm_reaches_every_process(supervised):
+    cluster = supervised
     children = [cluster.child_pid(port) for port in cluster.ports]
     cluster.supervisor.popen.send_signal(signal.SIGTERM)
     assert cluster.supervisor.popen.wait(30) == 0
     assert all(not os.path.exists(f"/proc/{pid}") for pid in children)
 
 
-@pytest.fixture
-def fronted(processes, tmp_path):
+@pytest.fixture(params=["sqlite", "postgres"])
+def fronted(request, processes, tmp_path):
     """Three processes behind deploy/nginx.conf (TLS): clients come through nginx as browsers would."""
-    return Cluster(processes, tmp_path)
+    return topology(request, processes, tmp_path)
 
 
 def office(cluster, address, **options):

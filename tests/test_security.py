@@ -2,15 +2,16 @@
 """SPEC §3–§5 safety rules: throttling, registration policy, lock-out guard, secrets, bcrypt off the loop."""
 
 import asyncio
-import sqlite3
-from contextlib import closing
 
 import pytest
 
 import messages as msg
 from bench.seam_process import seam_env
 from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, assert_error
+from tests.support.database import sql
 from tests.support.processes import run_seam
+
+pytestmark = pytest.mark.both_backends
 
 USER_ROLE = 2
 ASSIGN = "POST /api/v1/permission/assign"
@@ -59,8 +60,7 @@ async def test_successes_do_not_count(api, overrides):
 
 async def test_anonymous_registration_refused_by_default(api, config):
     assert_error(await api.fetch("POST", "/auth/register", json=registration()), 403, msg.REGISTRATION_CLOSED)
-    with closing(sqlite3.connect(config["db_path"])) as db, db:
-        assert db.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 1
+    assert sql(config, "SELECT COUNT(*) FROM users")[0][0] == 1
 
 
 @pytest.mark.parametrize("overrides", [{"open_registration": True}])
@@ -99,8 +99,7 @@ async def test_the_default_role_is_kept_by_id_whatever_roles_are_renamed(api, co
     assert (await api.fetch("PUT", "/roles/1", json={"roleName": "user"}, token=admin)).status == 200
     created = await api.fetch("POST", "/auth/register", json=registration(role_id=1))
     assert created.status == 201 and (created.data["roleId"], created.data["roleName"]) == (USER_ROLE, "staff")
-    with closing(sqlite3.connect(config["db_path"])) as db:
-        stored = dict(db.execute("SELECT key, value FROM settings WHERE key LIKE 'default_role%'").fetchall())
+    stored = dict(sql(config, "SELECT key, value FROM settings WHERE key LIKE 'default_role%'"))
     assert stored == {"default_role_name": "user", "default_role_id": str(USER_ROLE)}
 
 
@@ -112,8 +111,7 @@ async def test_open_registration_without_the_default_role_is_closed(api, config,
     assert_error(await api.fetch("POST", "/auth/register", json=registration()), 403, msg.REGISTRATION_CLOSED)
     assert (await api.fetch("POST", "/roles", json={"roleName": "user"}, token=admin)).status == 201
     assert_error(await api.fetch("POST", "/auth/register", json=registration()), 403, msg.REGISTRATION_CLOSED)
-    with closing(sqlite3.connect(config["db_path"])) as db, db:
-        assert db.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 1
+    assert sql(config, "SELECT COUNT(*) FROM users")[0][0] == 1
 
 
 @pytest.mark.timeout(180)
@@ -165,10 +163,9 @@ async def test_register_permission_lets_the_caller_choose_the_role(api):
 
 
 def snapshot(config):
-    with closing(sqlite3.connect(config["db_path"])) as db, db:
-        users = db.execute("SELECT idUser, roleId, isActive FROM users ORDER BY idUser").fetchall()
-        grants = db.execute("SELECT roleId, permissionId FROM permissionXRole ORDER BY 1, 2").fetchall()
-        permissions = db.execute("SELECT COUNT(*) FROM permissions").fetchone()[0]
+    users = sql(config, "SELECT idUser, roleId, isActive FROM users ORDER BY idUser")
+    grants = sql(config, "SELECT roleId, permissionId FROM permissionXRole ORDER BY 1, 2")
+    permissions = sql(config, "SELECT COUNT(*) FROM permissions")[0][0]
     return users, grants, permissions
 
 
@@ -234,8 +231,7 @@ async def test_no_secret_in_responses_or_change_rows(api, config):
     ):
         response = await api.fetch(method, path, json=body, token=admin)
         assert response.status in (200, 201), (path, response.body)
-    with closing(sqlite3.connect(config["db_path"])) as db, db:
-        rows = db.execute("SELECT operation, message, data, before, after FROM changes").fetchall()
+    rows = sql(config, "SELECT operation, message, data, before, after FROM changes")
     assert rows
     dump = repr(rows)
     assert "$2b$" not in dump and temporary not in dump and "final-pass-1" not in dump

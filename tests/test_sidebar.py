@@ -1,8 +1,12 @@
 # SPDX-License-Identifier: MIT
 """/sidebar: the caller's menu, every item with roles, item CRUD and per-role assignment."""
 
+import pytest  # noqa
+
 import messages as msg
 from tests.support.clients import PASSWORD, assert_error
+
+pytestmark = pytest.mark.both_backends
 
 USER_ROLE = 2
 

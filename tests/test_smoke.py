@@ -1,7 +1,11 @@
 # SPDX-License-Identifier: MIT
 """The basic path a user takes first: health, login, a read and a mutation seen live."""
 
+import pytest  # noqa
+
 from tests.support.clients import ADMIN_EMAIL
+
+pytestmark = pytest.mark.both_backends
 
 
 async def test_health_and_login(api):

@@ -17,6 +17,8 @@ import pytest
 import messages as msg
 from realtime.hub import MAX_CLIENT_MESSAGE
 
+pytestmark = pytest.mark.both_backends
+
 BASELINE_HANDSHAKES = 100
 FLOOD_HANDSHAKES = 300
 # Generous: a leak of the request, environ or engineio socket per handshake is tens of KiB.

@@ -8,9 +8,7 @@ import json
 import logging
 import pathlib
 import re
-import sqlite3
 import threading
-from contextlib import closing
 
 import bcrypt
 import pytest
@@ -23,16 +21,18 @@ from handlers import permission_catalog
 from security.throttle import SLOW_DOWN_MAX_SECONDS, address_key, slow_down
 from store.errors import TooManyRequests
 from tests.support.clients import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, call_from, login_from
+from tests.support.database import database_env, sql
 from tests.support.processes import run_seam_async
 from web import logs
+
+pytestmark = pytest.mark.both_backends
 
 USER_ROLE = 2
 FILTER = pathlib.Path(__file__).resolve().parent.parent / "deploy" / "fail2ban" / "filter.conf"
 
 
 def throttle_rows(config):
-    with closing(sqlite3.connect(config["db_path"])) as db:
-        return db.execute("SELECT key, COUNT(*) FROM throttle GROUP BY key ORDER BY key").fetchall()
+    return sql(config, "SELECT key, COUNT(*) FROM throttle GROUP BY key ORDER BY key")
 
 
 @pytest.fixture
@@ -129,8 +129,7 @@ async def test_anonymous_registration_is_throttled_per_address(api, base_url, co
     refused = next(answer for status, answer in results if status == 429)
     assert refused == {"success": False, "message": msg.RATE_LIMITED}
     assert hashes == 3
-    with closing(sqlite3.connect(config["db_path"])) as db:
-        assert db.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 1 + 3
+    assert sql(config, "SELECT COUNT(*) FROM users")[0][0] == 1 + 3
     # Another address, and the admin's own registrations with a token, are not counted against it.
     assert (await call_from(base_url, "127.0.0.3", "POST", "/auth/register", body(20)))[0] == 201
     admin = await api.login()
@@ -164,7 +163,7 @@ async def test_unlock_clears_the_email_count_of_a_running_server(api, base_url, 
         assert await login_from(base_url, f"127.0.0.{n}", ADMIN_EMAIL, "wrong-password") == 401
     key = "email:" + ADMIN_EMAIL
     assert len(services.throttle.counted[key]) == 4
-    env = seam_env(db_path=config["db_path"], bcrypt_rounds=4, admin_email=ADMIN_EMAIL)
+    env = seam_env(**database_env(config), bcrypt_rounds=4, admin_email=ADMIN_EMAIL)
     result = await run_seam_async("unlock", ADMIN_EMAIL.upper(), cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"failed-login count of {ADMIN_EMAIL.upper()} cleared (4 recorded)"

@@ -2,13 +2,16 @@
 """/users: list (paged, searchable), read, create, edit, state, reset password, delete."""
 
 import asyncio
-import sqlite3
-from contextlib import closing
+
+import pytest  # noqa
 
 import messages as msg
 from tests.support.clients import ADMIN_EMAIL, PASSWORD, assert_error
+from tests.support.database import sql
 from tests.support.realtime import barrier, changes, progress, statuses
 from tests.test_auth import USER_FIELDS
+
+pytestmark = pytest.mark.both_backends
 
 USER_ROLE = 2
 
@@ -177,8 +180,7 @@ async def test_state_accepts_flags_and_writes_nothing_else(api, config):
         assert response.status == 200 and response.body["message"] == message
         assert response.data["isActive"] == expected
         assert set(response.data) == USER_FIELDS
-    with closing(sqlite3.connect(config["db_path"])) as db, db:
-        row = db.execute("SELECT email, full_name, roleId FROM users WHERE idUser = ?", (user_id,)).fetchone()
+    [row] = sql(config, "SELECT email, full_name, roleId FROM users WHERE idUser = ?", (user_id,))
     assert row == ("state@seam.test", "Test User", USER_ROLE)
     for bad in (2, -1, "1", "true", 0.5, [], {}):
         assert_error(

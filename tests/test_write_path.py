@@ -16,12 +16,14 @@ from handlers.users import UserStateHandler
 from store.migrations import MIGRATIONS, SchemaTooNew, migrate, statements
 from store.unit import Origin
 from tests.support.clients import ADMIN_EMAIL, PASSWORD, assert_error
+from tests.support.database import database_env
 from tests.support.processes import run_seam_async
 from tests.support.realtime import barrier, changes
 
-pytestmark = pytest.mark.timeout(90)
+pytestmark = [pytest.mark.timeout(90), pytest.mark.both_backends]
 
 
+@pytest.mark.sqlite_only  # a COMMIT made to fail through SQLite's deferred foreign keys
 async def test_a_failed_commit_rolls_back_and_the_server_keeps_writing(api, services, config):
     """A deferred foreign key fails at COMMIT, which leaves SQLite's transaction open unless it is rolled back."""
     admin = await api.login()
@@ -69,7 +71,7 @@ async def test_reset_password_from_the_cli_is_a_change_and_revokes_open_sockets(
     tab = await sockets(await api.login("forgetful@seam.test", PASSWORD))
     watcher = await sockets(admin)
     before = (await api.fetch("GET", "/changes", token=admin)).body["meta"]["latestSeq"]
-    env = seam_env(db_path=config["db_path"], bcrypt_rounds=4, admin_email=ADMIN_EMAIL)
+    env = seam_env(**database_env(config), bcrypt_rounds=4, admin_email=ADMIN_EMAIL)
     result = await run_seam_async("reset-password", "forgetful@seam.test", cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     temporary = re.search(r"new temporary password for forgetful@seam.test: (\S+) ", result.stdout).group(1)
@@ -87,7 +89,7 @@ async def test_reset_password_from_the_cli_is_a_change_and_revokes_open_sockets(
 async def test_create_admin_from_the_cli_is_announced_to_readers_of_users(api, sockets, config, tmp_path):
     admin = await api.login()
     watcher = await sockets(admin)
-    env = seam_env(db_path=config["db_path"], bcrypt_rounds=4, admin_email=ADMIN_EMAIL, admin_password=PASSWORD)
+    env = seam_env(**database_env(config), bcrypt_rounds=4, admin_email=ADMIN_EMAIL, admin_password=PASSWORD)
     result = await run_seam_async("create-admin", "ops@seam.test", cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     await watcher.wait_for(lambda events: changes(watcher), timeout=10)

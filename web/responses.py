@@ -8,7 +8,7 @@ import sqlite3
 import tornado.web
 
 import messages as msg
-from store.errors import AppError
+from store.errors import AppError, ConstraintError
 
 log = logging.getLogger("seam.api")
 
@@ -50,7 +50,7 @@ def describe_error(error, status_code, request):
     """Any exception → (status, client-safe message, extra headers); internals never leak."""
     if isinstance(error, AppError):
         return error.status, error.message, error.headers
-    if isinstance(error, sqlite3.IntegrityError):
+    if isinstance(error, (sqlite3.IntegrityError, ConstraintError)):
         text = str(error)
         if "UNIQUE" in text:
             return 409, msg.DUPLICATE_RECORD, {}

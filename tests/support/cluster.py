@@ -115,3 +115,51 @@ class Cluster:
     def health(self, index):
         with urllib.request.urlopen(self.urls[index] + "/healthz", timeout=5) as answer:
             return json.loads(answer.read())["data"]
+
+    def output(self):
+        return self.supervisor.output()
+
+
+class Hosts(Cluster):
+    """The several-hosts layout on one machine: N separate `python seam.py` processes, each in a working directory
+    of its own (no file shared between them), one PostgreSQL (database_url), one Redis, nginx in front. No
+    supervisor: a killed process stays dead, as a host that went down would."""
+
+    def __init__(self, processes, workdir, database_url, count=3, nginx=True, **settings):
+        self.workdir = Path(workdir)
+        self.redis = Redis(processes, self.workdir / "redis")
+        self.ports = [free_port() for _ in range(count)]
+        self.urls = [f"http://127.0.0.1:{port}" for port in self.ports]
+        self.hosts = []
+        for index, port in enumerate(self.ports):
+            home = self.workdir / f"host{index}"
+            home.mkdir()
+            env = seam_env(
+                port=port,
+                database_url=database_url,
+                admin_email=ADMIN_EMAIL,
+                admin_password=ADMIN_PASSWORD,
+                bcrypt_rounds=4,
+                redis_url=self.redis.url,
+                proxy_headers="true",
+                **settings,
+            )
+            self.hosts.append(processes(f"host{index}", [sys.executable, SEAM], home, env))
+        for host, url in zip(self.hosts, self.urls, strict=True):
+            host.wait_until_up(url + "/healthz")
+        if nginx:
+            _, self.base_url, _, self.cert, self.trust = start_nginx(
+                processes, self.workdir / "nginx", self.ports, connections=4096
+            )
+
+    def child_pid(self, port):
+        return self.hosts[self.ports.index(port)].pid
+
+    def kill(self, port):
+        host = self.hosts[self.ports.index(port)]
+        pid = host.pid
+        host.kill()
+        return pid
+
+    def output(self):
+        return "".join(host.output() for host in self.hosts)
