@@ -212,22 +212,23 @@ class Services:
             version = await self.db.data_version()
         except Exception:  # the database is closing
             return
-        if version != self.data_version:
-            self.data_version = version
-            self.cache.forget_all()
-            await self.throttle.load()
-            self.publisher.catch_up()
+        await self._take_in(version)
 
     async def freshen(self):
         """Several processes: before a request or handshake, take in what the others committed since this one
         last looked. A revocation, a grant or a role change answered by another process applies here at once
         (not after a poll), and failed logins are counted across processes."""
-        version = await self.probe.version()
-        if version != self.data_version:
-            self.data_version = version
-            self.cache.forget_all()
-            self.publisher.catch_up()
-            await self.throttle.load()
+        await self._take_in(await self.probe.version())
+
+    async def _take_in(self, version):
+        """The database changed since `version` was last seen: nothing cached from before may answer, the
+        throttle counts come from the table, and the publisher reads the changes it has not announced."""
+        if version == self.data_version:
+            return
+        self.data_version = version
+        self.cache.forget_all()
+        self.publisher.catch_up()
+        await self.throttle.load()
 
     async def _freshen_unasked(self):
         """The periodic check between requests: a database that cannot be reached is the next request's 503."""

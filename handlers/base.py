@@ -11,14 +11,13 @@ import contextlib
 import json
 import logging
 import re
-import sqlite3
 
 import tornado.web
 
 import messages as msg
 from handlers import schema
 from realtime.operations import Operation, operation_id_from
-from store.errors import AppError, ConstraintError, Forbidden, Unauthorized, ValidationError
+from store.errors import CONSTRAINT_ERRORS, AppError, Forbidden, Unauthorized, ValidationError
 from store.unit import Origin
 from web.logs import current_operation
 from web.responses import envelope, prepare_error, set_security_headers
@@ -256,7 +255,7 @@ class ApiHandler(tornado.web.RequestHandler):
         self.finish(body)
 
     def log_exception(self, typ, value, tb):
-        if isinstance(value, (AppError, tornado.web.HTTPError, sqlite3.IntegrityError, ConstraintError)):
+        if isinstance(value, (AppError, tornado.web.HTTPError, *CONSTRAINT_ERRORS)):
             return
         log.error(
             "unexpected error in %s %s (operation %s)",

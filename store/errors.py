@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Errors that carry their HTTP status, so one writer can turn any of them into the envelope."""
 
+import sqlite3
+
 import messages as msg
 
 
@@ -77,6 +79,10 @@ def unreachable():
 class ConstraintError(Exception):
     """A write broke a constraint of the PostgreSQL schema; its text starts like SQLite's IntegrityError's
     (UNIQUE / FOREIGN KEY), so both map to the same envelope."""
+
+
+# A write the schema refused, on either backend: the client's conflict (409/400), never a logged fault.
+CONSTRAINT_ERRORS = (sqlite3.IntegrityError, ConstraintError)
 
 
 def unavailable(error):

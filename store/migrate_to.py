@@ -3,8 +3,8 @@
 
 Everything is copied, the change feed included with its seq values (clients' cursors stay valid), in one
 PostgreSQL transaction: a failure leaves the target as empty as it was. Identity sequences move past the
-copied ids, so the next row gets a new one. Row counts and a spot check of every table's first and last row
-verify the copy before it is reported done.
+copied ids, so the next row gets a new one. Row counts and a comparison of every row verify the copy before
+it is reported done.
 """
 
 import json

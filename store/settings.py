@@ -12,7 +12,7 @@ class SettingsRepository:
 
     async def put(self, tx, key, value):
         await tx.execute(
-            ("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
 

@@ -3,12 +3,11 @@
 
 import json
 import logging
-import sqlite3
 
 import tornado.web
 
 import messages as msg
-from store.errors import AppError, ConstraintError
+from store.errors import CONSTRAINT_ERRORS, AppError
 
 log = logging.getLogger("seam.api")
 
@@ -50,7 +49,7 @@ def describe_error(error, status_code, request):
     """Any exception → (status, client-safe message, extra headers); internals never leak."""
     if isinstance(error, AppError):
         return error.status, error.message, error.headers
-    if isinstance(error, (sqlite3.IntegrityError, ConstraintError)):
+    if isinstance(error, CONSTRAINT_ERRORS):
         text = str(error)
         if "UNIQUE" in text:
             return 409, msg.DUPLICATE_RECORD, {}
