@@ -65,6 +65,18 @@ class Redis:
         self.process.kill()
 
 
+def service_settings(redis, **settings):
+    """What every process of one service is started with: the tests' admin, Redis between them, nginx's headers."""
+    return {
+        "admin_email": ADMIN_EMAIL,
+        "admin_password": ADMIN_PASSWORD,
+        "bcrypt_rounds": 4,
+        "redis_url": redis.url,
+        "proxy_headers": "true",
+        **settings,
+    }
+
+
 class Cluster:
     """N processes under one supervisor with a Redis; `urls[i]` reaches process i directly, `base_url` through
     nginx (TLS, `trust` verifies it). Every server is killed at teardown by the `processes` fixture."""
@@ -75,15 +87,7 @@ class Cluster:
         self.base_port = consecutive_free_ports(count)
         self.ports = list(range(self.base_port, self.base_port + count))
         self.urls = [f"http://127.0.0.1:{port}" for port in self.ports]
-        self.settings = {
-            "db_path": str(self.workdir / "seam.db"),
-            "admin_email": ADMIN_EMAIL,
-            "admin_password": ADMIN_PASSWORD,
-            "bcrypt_rounds": 4,
-            "redis_url": self.redis.url,
-            "proxy_headers": "true",
-            **settings,
-        }
+        self.settings = service_settings(self.redis, db_path=str(self.workdir / "seam.db"), **settings)
         argv = [sys.executable, SEAM, "serve", "--processes", str(count), "--port", str(self.base_port)]
         self.supervisor = processes("cluster", argv, self.workdir, seam_env(**self.settings))
         for url in self.urls:
@@ -134,16 +138,7 @@ class Hosts(Cluster):
         for index, port in enumerate(self.ports):
             home = self.workdir / f"host{index}"
             home.mkdir()
-            env = seam_env(
-                port=port,
-                database_url=database_url,
-                admin_email=ADMIN_EMAIL,
-                admin_password=ADMIN_PASSWORD,
-                bcrypt_rounds=4,
-                redis_url=self.redis.url,
-                proxy_headers="true",
-                **settings,
-            )
+            env = seam_env(**service_settings(self.redis, port=port, database_url=database_url, **settings))
             self.hosts.append(processes(f"host{index}", [sys.executable, SEAM], home, env))
         for host, url in zip(self.hosts, self.urls, strict=True):
             host.wait_until_up(url + "/healthz")
